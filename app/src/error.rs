@@ -1,0 +1,52 @@
+//! The error the panel's server functions return, as the browser sees it. The message a user
+//! reads is kept apart from any internal cause, which only the server log gets.
+
+use crate::model::Field;
+use serde::{Deserialize, Serialize};
+use server_fn::codec::JsonEncoding;
+use server_fn::error::{FromServerFnError, ServerFnErrorErr};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
+pub enum PanelError {
+    /// A rule was broken: the message belongs next to this field of the form.
+    #[error("{message}")]
+    Invalid { field: Field, message: String },
+    /// The application or secret no longer exists (deleted in another tab, perhaps).
+    #[error("{0}")]
+    NotFound(String),
+    /// A server fault. The reference matches a line in the server log; the cause stays there.
+    #[error(
+        "Something went wrong on the server (reference {0}). Try again; if it keeps happening, \
+         look for this reference in the server log."
+    )]
+    Internal(String),
+    /// The request never got a proper answer (server down, connection lost, bad response).
+    #[error("Could not reach the Strongroom server ({0}). Check that it is running and try again.")]
+    Transport(String),
+}
+
+impl PanelError {
+    /// The message for `field`, if this error is about that field.
+    pub fn for_field(&self, field: Field) -> Option<String> {
+        match self {
+            PanelError::Invalid { field: f, message } if *f == field => Some(message.clone()),
+            _ => None,
+        }
+    }
+
+    /// The message to show at the form level, when the error belongs to no single field.
+    pub fn general(&self) -> Option<String> {
+        match self {
+            PanelError::Invalid { .. } => None,
+            other => Some(other.to_string()),
+        }
+    }
+}
+
+impl FromServerFnError for PanelError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        PanelError::Transport(value.to_string())
+    }
+}

@@ -1,0 +1,74 @@
+//! An application's workspace: its name on top, a menu on the left (Secrets first; later
+//! issues add more items), and the selected section on the right.
+
+use leptos::prelude::*;
+use leptos_router::components::{A, Outlet, Redirect};
+use leptos_router::hooks::use_params_map;
+
+use crate::model::ApplicationId;
+use crate::server_fns::get_application;
+
+/// The `:id` of the current `/applications/:id/...` URL, if it is a number.
+pub fn use_application_id() -> Memo<Option<ApplicationId>> {
+    let params = use_params_map();
+    Memo::new(move |_| {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse().ok())
+            .map(ApplicationId)
+    })
+}
+
+#[component]
+pub fn ApplicationWorkspace() -> impl IntoView {
+    let id = use_application_id();
+    let application = Resource::new(
+        move || id.get(),
+        |id| async move {
+            match id {
+                Some(id) => get_application(id).await.ok(),
+                None => None,
+            }
+        },
+    );
+    let name = move || {
+        application
+            .get()
+            .flatten()
+            .map(|app| app.name)
+            .unwrap_or_default()
+    };
+    let base = move || id.get().map(|id| format!("/applications/{id}")).unwrap_or_default();
+
+    view! {
+        <nav class="breadcrumbs" aria-label="Breadcrumb">
+            <a href="/">"Applications"</a>
+            <span aria-hidden="true">"/"</span>
+            <Transition fallback=|| "…">
+                <span aria-current="page" class="crumb-current">{name}</span>
+            </Transition>
+        </nav>
+        <div class="workspace">
+            <nav class="side-menu" aria-label="Application">
+                <A href=move || format!("{}/secrets", base())>
+                    <span class="menu-icon" aria-hidden="true">"🔑"</span>
+                    "Secrets"
+                </A>
+            </nav>
+            <section class="workspace-content">
+                <Outlet />
+            </section>
+        </div>
+    }
+}
+
+/// `/applications/:id` opens the first menu item.
+#[component]
+pub fn WorkspaceIndex() -> impl IntoView {
+    let id = use_application_id();
+    move || {
+        id.get()
+            .map(|id| view! { <Redirect path=format!("/applications/{id}/secrets") /> })
+    }
+}

@@ -1,0 +1,42 @@
+//! The one place where store errors become what the panel shows. Database and crypto causes
+//! go to the server log under a reference; the browser gets only the reference.
+
+use crate::error::PanelError;
+use crate::model::Field;
+use crate::store::StoreError;
+
+impl From<StoreError> for PanelError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Invalid { field, message } => PanelError::Invalid { field, message },
+            StoreError::DuplicateApplication(_) => PanelError::Invalid {
+                field: Field::ApplicationName,
+                message: err.to_string(),
+            },
+            StoreError::DuplicateSecret(_) => PanelError::Invalid {
+                field: Field::SecretName,
+                message: err.to_string(),
+            },
+            StoreError::NothingToChange => PanelError::Invalid {
+                field: Field::SecretValue,
+                message: "Nothing to change: edit a field first.".into(),
+            },
+            StoreError::ApplicationNotFound => PanelError::NotFound(
+                "This application no longer exists; it may have been deleted. Go back to Applications."
+                    .into(),
+            ),
+            StoreError::SecretNotFound => PanelError::NotFound(
+                "This secret no longer exists; it may have been deleted. Reload the page.".into(),
+            ),
+            StoreError::Database(_) | StoreError::Crypto(_) => internal(&err),
+        }
+    }
+}
+
+/// Logs `cause` under a fresh reference and returns the error that shows only the reference.
+pub(super) fn internal(cause: &dyn std::fmt::Display) -> PanelError {
+    let now = chrono::Utc::now();
+    let reference = format!("{:x}{:08x}", now.timestamp(), now.timestamp_subsec_nanos());
+    tracing::error!(reference = %reference, error = %cause, "panel request failed");
+    PanelError::Internal(reference)
+}

@@ -1,0 +1,16 @@
+//! The panel's server functions: thin adapters that take the store from context, call it,
+//! and map its errors (see `errors`). Explicit endpoints keep the URLs stable (`/api/<name>`).
+
+mod applications;
+#[cfg(feature = "ssr")]
+mod errors;
+mod secrets;
+
+pub use applications::*;
+pub use secrets::*;
+
+#[cfg(feature = "ssr")]
+fn store() -> Result<crate::store::SecretStore, crate::error::PanelError> {
+    leptos::prelude::use_context::<crate::store::SecretStore>()
+        .ok_or_else(|| errors::internal(&"the secret store is missing from the request context"))
+}

@@ -1,0 +1,149 @@
+//! Applications: create, list, rename, delete. Each owns a data key (wrapped by the master key)
+//! and its secrets; deleting one deletes both.
+
+use super::crypto::DataKey;
+use super::{SecretStore, StoreError, is_unique_violation, now};
+use crate::model::{ApplicationId, ApplicationSummary, Field, Timestamp};
+use crate::validation::check_application_name;
+
+#[derive(sqlx::FromRow)]
+struct ApplicationRow {
+    id: i64,
+    name: String,
+    secret_count: i64,
+    created_at: i64,
+    modified_at: i64,
+}
+
+impl From<ApplicationRow> for ApplicationSummary {
+    fn from(row: ApplicationRow) -> Self {
+        ApplicationSummary {
+            id: ApplicationId(row.id),
+            name: row.name,
+            secret_count: row.secret_count,
+            created: Timestamp(row.created_at),
+            modified: Timestamp(row.modified_at),
+        }
+    }
+}
+
+const SELECT_SUMMARY: &str = "SELECT a.id, a.name, a.created_at, a.modified_at, \
+     (SELECT COUNT(*) FROM secrets s WHERE s.application_id = a.id) AS secret_count \
+     FROM applications a";
+
+fn checked_name(name: &str) -> Result<(), StoreError> {
+    check_application_name(name).map_err(|m| StoreError::invalid(Field::ApplicationName, m))
+}
+
+impl SecretStore {
+    pub async fn list_applications(&self) -> Result<Vec<ApplicationSummary>, StoreError> {
+        let rows: Vec<ApplicationRow> =
+            sqlx::query_as(&format!("{SELECT_SUMMARY} ORDER BY a.name"))
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    pub async fn get_application(
+        &self,
+        id: ApplicationId,
+    ) -> Result<ApplicationSummary, StoreError> {
+        let row: Option<ApplicationRow> = sqlx::query_as(&format!("{SELECT_SUMMARY} WHERE a.id = $1"))
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(Into::into).ok_or(StoreError::ApplicationNotFound)
+    }
+
+    pub async fn create_application(&self, name: &str) -> Result<ApplicationSummary, StoreError> {
+        checked_name(name)?;
+        let now = now();
+        let mut tx = self.pool.begin().await?;
+        // The wrapped key is bound to the id, which exists only after the insert.
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO applications (name, wrapped_key, created_at, modified_at) \
+             VALUES ($1, $2, $3, $3) RETURNING id",
+        )
+        .bind(name)
+        .bind(Vec::<u8>::new())
+        .bind(now.0)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| duplicate_or(e, name))?;
+        let id = ApplicationId(id);
+        let wrapped = self.master.wrap(id, &DataKey::generate())?;
+        sqlx::query("UPDATE applications SET wrapped_key = $1 WHERE id = $2")
+            .bind(wrapped)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.get_application(id).await
+    }
+
+    pub async fn rename_application(
+        &self,
+        id: ApplicationId,
+        name: &str,
+    ) -> Result<ApplicationSummary, StoreError> {
+        checked_name(name)?;
+        let result = sqlx::query("UPDATE applications SET name = $1, modified_at = $2 WHERE id = $3")
+            .bind(name)
+            .bind(now().0)
+            .bind(id.0)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| duplicate_or(e, name))?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::ApplicationNotFound);
+        }
+        self.get_application(id).await
+    }
+
+    /// Deletes the application, its secrets and its data key; returns how many secrets went.
+    pub async fn delete_application(&self, id: ApplicationId) -> Result<i64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // Write first so SQLite takes the write lock before the count is read.
+        let deleted = sqlx::query("DELETE FROM secrets WHERE application_id = $1")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let apps = sqlx::query("DELETE FROM applications WHERE id = $1")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if apps == 0 {
+            return Err(StoreError::ApplicationNotFound);
+        }
+        tx.commit().await?;
+        Ok(i64::try_from(deleted).unwrap_or(i64::MAX))
+    }
+
+    /// Loads and unwraps an application's data key, taking the write lock first when `tx` is a
+    /// write transaction: the `modified_at` update is the first statement on purpose.
+    pub(super) async fn touch_application(
+        &self,
+        tx: &mut sqlx::SqliteConnection,
+        id: ApplicationId,
+    ) -> Result<super::crypto::DataKey, StoreError> {
+        let wrapped: Option<Vec<u8>> = sqlx::query_scalar(
+            "UPDATE applications SET modified_at = $1 WHERE id = $2 RETURNING wrapped_key",
+        )
+        .bind(now().0)
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let wrapped = wrapped.ok_or(StoreError::ApplicationNotFound)?;
+        Ok(self.master.unwrap(id, &wrapped)?)
+    }
+}
+
+fn duplicate_or(err: sqlx::Error, name: &str) -> StoreError {
+    if is_unique_violation(&err) {
+        StoreError::DuplicateApplication(name.to_owned())
+    } else {
+        err.into()
+    }
+}

@@ -1,0 +1,51 @@
+//! What can go wrong in the store. User-facing variants carry enough to name the problem;
+//! database and crypto causes are for the server log only (see `server_fns::errors`).
+
+use crate::model::Field;
+use super::crypto::CryptoError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{message}")]
+    Invalid { field: Field, message: String },
+    #[error("An application named \"{0}\" already exists. Choose another name.")]
+    DuplicateApplication(String),
+    #[error("A secret named \"{0}\" already exists in this application. Choose another name.")]
+    DuplicateSecret(String),
+    #[error("The application does not exist.")]
+    ApplicationNotFound,
+    #[error("The secret does not exist.")]
+    SecretNotFound,
+    #[error("Nothing to change.")]
+    NothingToChange,
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("crypto error: {0}")]
+    Crypto(#[from] CryptoError),
+}
+
+impl StoreError {
+    pub(crate) fn invalid(field: Field, message: String) -> Self {
+        StoreError::Invalid { field, message }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("STRONGROOM_DATABASE_URL {url:?} is not a valid SQLite URL: {source}")]
+    BadUrl { url: String, source: sqlx::Error },
+    #[error("cannot open the database {url:?}: {source}")]
+    Connect { url: String, source: sqlx::Error },
+    #[error("cannot apply the database migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error while checking the master key: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("cannot use the master key: {0}")]
+    Crypto(#[from] CryptoError),
+    #[error(
+        "the master key does not match this database: it is not the key the database was \
+         created with. Start Strongroom with the original key (STRONGROOM_MASTER_KEY or the file \
+         given by --master-key-file). Nothing was changed; secrets cannot be read without that key."
+    )]
+    WrongMasterKey,
+}

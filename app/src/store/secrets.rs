@@ -1,0 +1,284 @@
+//! Secrets of one application: every query is scoped by the application id, so a secret of
+//! another application looks exactly like one that does not exist.
+
+use super::crypto::{DataKey, SecretValue};
+use super::{SecretStore, StoreError, is_unique_violation, now};
+use crate::model::{ApplicationId, Field, SecretId, SecretMeta, SecretPage, Timestamp};
+use crate::validation::{check_secret_name, check_secret_value, normalize_description};
+
+pub struct NewSecret {
+    pub name: String,
+    pub value: SecretValue,
+    pub description: String,
+}
+
+/// Only the `Some` fields change.
+#[derive(Default)]
+pub struct SecretChanges {
+    pub name: Option<String>,
+    pub value: Option<SecretValue>,
+    pub description: Option<String>,
+}
+
+/// Which secrets a list returns: an optional case-insensitive name substring, and a page.
+#[derive(Clone, Debug)]
+pub struct SecretFilter {
+    pub name_part: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl Default for SecretFilter {
+    fn default() -> Self {
+        SecretFilter {
+            name_part: None,
+            limit: i64::MAX,
+            offset: 0,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct SecretRow {
+    id: i64,
+    name: String,
+    description: String,
+    created_at: i64,
+    modified_at: i64,
+}
+
+impl From<SecretRow> for SecretMeta {
+    fn from(row: SecretRow) -> Self {
+        SecretMeta {
+            id: SecretId(row.id),
+            name: row.name,
+            description: row.description,
+            created: Timestamp(row.created_at),
+            modified: Timestamp(row.modified_at),
+        }
+    }
+}
+
+fn checked_name(name: &str) -> Result<(), StoreError> {
+    check_secret_name(name).map_err(|m| StoreError::invalid(Field::SecretName, m))
+}
+
+fn checked_value(value: &SecretValue) -> Result<(), StoreError> {
+    check_secret_value(value.expose()).map_err(|m| StoreError::invalid(Field::SecretValue, m))
+}
+
+/// `%` and `_` in a user's filter match themselves, not any character.
+fn like_pattern(part: &str) -> String {
+    let escaped = part
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+impl SecretStore {
+    pub async fn list_secrets(
+        &self,
+        app: ApplicationId,
+        filter: &SecretFilter,
+    ) -> Result<SecretPage, StoreError> {
+        let pattern = like_pattern(filter.name_part.as_deref().unwrap_or(""));
+        let mut conn = self.pool.acquire().await?;
+        self.require_application(&mut conn, app).await?;
+        let condition = "application_id = $1 AND LOWER(name) LIKE $2 ESCAPE '\\'";
+        let total: i64 =
+            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM secrets WHERE {condition}"))
+                .bind(app.0)
+                .bind(&pattern)
+                .fetch_one(&mut *conn)
+                .await?;
+        let rows: Vec<SecretRow> = sqlx::query_as(&format!(
+            "SELECT id, name, description, created_at, modified_at FROM secrets \
+             WHERE {condition} ORDER BY id LIMIT $3 OFFSET $4"
+        ))
+        .bind(app.0)
+        .bind(&pattern)
+        .bind(filter.limit)
+        .bind(filter.offset)
+        .fetch_all(&mut *conn)
+        .await?;
+        Ok(SecretPage {
+            items: rows.into_iter().map(Into::into).collect(),
+            total,
+        })
+    }
+
+    pub async fn create_secret(
+        &self,
+        app: ApplicationId,
+        new: NewSecret,
+    ) -> Result<SecretMeta, StoreError> {
+        checked_name(&new.name)?;
+        checked_value(&new.value)?;
+        let now = now();
+        let mut tx = self.pool.begin().await?;
+        let key = self.touch_application(&mut tx, app).await?;
+        // The sealed value is bound to the secret id, which exists only after the insert.
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO secrets (application_id, name, description, sealed_value, created_at, modified_at) \
+             VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+        )
+        .bind(app.0)
+        .bind(&new.name)
+        .bind(normalize_description(&new.description))
+        .bind(Vec::<u8>::new())
+        .bind(now.0)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| duplicate_or(e, &new.name))?;
+        let id = SecretId(id);
+        store_value(&mut tx, &key, app, id, &new.value).await?;
+        let meta = fetch_meta(&mut tx, app, id).await?;
+        tx.commit().await?;
+        Ok(meta)
+    }
+
+    pub async fn update_secret(
+        &self,
+        app: ApplicationId,
+        id: SecretId,
+        changes: SecretChanges,
+    ) -> Result<SecretMeta, StoreError> {
+        if changes.name.is_none() && changes.value.is_none() && changes.description.is_none() {
+            return Err(StoreError::NothingToChange);
+        }
+        if let Some(name) = &changes.name {
+            checked_name(name)?;
+        }
+        if let Some(value) = &changes.value {
+            checked_value(value)?;
+        }
+        let mut tx = self.pool.begin().await?;
+        let key = self.touch_application(&mut tx, app).await?;
+        let updated = sqlx::query(
+            "UPDATE secrets SET name = COALESCE($1, name), description = COALESCE($2, description), \
+             modified_at = $3 WHERE id = $4 AND application_id = $5",
+        )
+        .bind(changes.name.as_deref())
+        .bind(changes.description.as_deref().map(normalize_description))
+        .bind(now().0)
+        .bind(id.0)
+        .bind(app.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| duplicate_or(e, changes.name.as_deref().unwrap_or_default()))?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::SecretNotFound);
+        }
+        if let Some(value) = &changes.value {
+            store_value(&mut tx, &key, app, id, value).await?;
+        }
+        let meta = fetch_meta(&mut tx, app, id).await?;
+        tx.commit().await?;
+        Ok(meta)
+    }
+
+    pub async fn delete_secret(&self, app: ApplicationId, id: SecretId) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        self.touch_application(&mut tx, app).await?;
+        let deleted = sqlx::query("DELETE FROM secrets WHERE id = $1 AND application_id = $2")
+            .bind(id.0)
+            .bind(app.0)
+            .execute(&mut *tx)
+            .await?;
+        if deleted.rows_affected() == 0 {
+            return Err(StoreError::SecretNotFound);
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Decrypts one value. The only way a plaintext leaves the store.
+    pub async fn read_secret_value(
+        &self,
+        app: ApplicationId,
+        id: SecretId,
+    ) -> Result<SecretValue, StoreError> {
+        let row: Option<(Vec<u8>, Vec<u8>)> = sqlx::query_as(
+            "SELECT s.sealed_value, a.wrapped_key FROM secrets s \
+             JOIN applications a ON a.id = s.application_id \
+             WHERE s.id = $1 AND s.application_id = $2",
+        )
+        .bind(id.0)
+        .bind(app.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        let (sealed, wrapped) = row.ok_or(StoreError::SecretNotFound)?;
+        let key = self.master.unwrap(app, &wrapped)?;
+        Ok(key.open_value(app, id, &sealed)?)
+    }
+
+    /// The id of the secret called `name` in `app`, if there is one.
+    pub async fn find_secret(
+        &self,
+        app: ApplicationId,
+        name: &str,
+    ) -> Result<Option<SecretId>, StoreError> {
+        let id: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM secrets WHERE application_id = $1 AND name = $2")
+                .bind(app.0)
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(id.map(SecretId))
+    }
+
+    async fn require_application(
+        &self,
+        conn: &mut sqlx::SqliteConnection,
+        app: ApplicationId,
+    ) -> Result<(), StoreError> {
+        let found: Option<i64> = sqlx::query_scalar("SELECT id FROM applications WHERE id = $1")
+            .bind(app.0)
+            .fetch_optional(&mut *conn)
+            .await?;
+        found.map(|_| ()).ok_or(StoreError::ApplicationNotFound)
+    }
+}
+
+async fn store_value(
+    tx: &mut sqlx::SqliteConnection,
+    key: &DataKey,
+    app: ApplicationId,
+    id: SecretId,
+    value: &SecretValue,
+) -> Result<(), StoreError> {
+    let sealed = key.seal_value(app, id, value)?;
+    sqlx::query("UPDATE secrets SET sealed_value = $1 WHERE id = $2 AND application_id = $3")
+        .bind(sealed)
+        .bind(id.0)
+        .bind(app.0)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+async fn fetch_meta(
+    tx: &mut sqlx::SqliteConnection,
+    app: ApplicationId,
+    id: SecretId,
+) -> Result<SecretMeta, StoreError> {
+    let row: SecretRow = sqlx::query_as(
+        "SELECT id, name, description, created_at, modified_at FROM secrets \
+         WHERE id = $1 AND application_id = $2",
+    )
+    .bind(id.0)
+    .bind(app.0)
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(row.into())
+}
+
+fn duplicate_or(err: sqlx::Error, name: &str) -> StoreError {
+    if is_unique_violation(&err) {
+        StoreError::DuplicateSecret(name.to_owned())
+    } else {
+        err.into()
+    }
+}

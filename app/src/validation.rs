@@ -1,0 +1,151 @@
+//! The input rules of `platform-api.md`, in one place, compiled into both the browser (so the
+//! dialogs can flag problems while the user types) and the server (which enforces them).
+//! Pure functions over `&str`: no regex engine, so the wasm bundle stays small.
+
+/// Longest secret or application name, in characters.
+pub const NAME_MAX_CHARS: usize = 64;
+/// Longest secret value, in Unicode scalar values (not bytes, not UTF-16 units).
+pub const SECRET_VALUE_MAX_CHARS: usize = 8192;
+/// Descriptions longer than this are cut, silently, to their first this-many characters.
+pub const DESCRIPTION_MAX_CHARS: usize = 200;
+
+/// A secret name: `^[A-Za-z][A-Za-z0-9_]{0,63}$`, case-sensitive.
+pub fn check_secret_name(name: &str) -> Result<(), String> {
+    check_name(
+        name,
+        |c| c.is_ascii_alphabetic(),
+        |c| c.is_ascii_alphanumeric() || c == '_',
+        "a Latin letter",
+        "Latin letters, digits and underscores",
+    )
+}
+
+/// An application's short name: `^[a-z][a-z0-9-]{0,63}$`.
+pub fn check_application_name(name: &str) -> Result<(), String> {
+    check_name(
+        name,
+        |c| c.is_ascii_lowercase(),
+        |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-',
+        "a lowercase Latin letter",
+        "lowercase Latin letters, digits and hyphens",
+    )
+}
+
+fn check_name(
+    name: &str,
+    first_ok: impl Fn(char) -> bool,
+    rest_ok: impl Fn(char) -> bool,
+    first_rule: &str,
+    rest_rule: &str,
+) -> Result<(), String> {
+    let mut chars = name.chars();
+    let Some(first) = chars.next() else {
+        return Err("Enter a name.".into());
+    };
+    if !first_ok(first) {
+        return Err(format!("The name must start with {first_rule}."));
+    }
+    if let Some(bad) = chars.clone().find(|&c| !rest_ok(c)) {
+        return Err(format!(
+            "The name may contain only {rest_rule}; {bad:?} is not allowed."
+        ));
+    }
+    let len = 1 + chars.count();
+    if len > NAME_MAX_CHARS {
+        return Err(format!(
+            "The name is {len} characters long; the limit is {NAME_MAX_CHARS}."
+        ));
+    }
+    Ok(())
+}
+
+/// A secret value: 1 to 8192 characters. Any characters are allowed, including newlines.
+pub fn check_secret_value(value: &str) -> Result<(), String> {
+    let len = value.chars().count();
+    if len == 0 {
+        return Err("Enter a value.".into());
+    }
+    if len > SECRET_VALUE_MAX_CHARS {
+        return Err(format!(
+            "The value is {len} characters long; the limit is {SECRET_VALUE_MAX_CHARS}."
+        ));
+    }
+    Ok(())
+}
+
+/// The description as stored: its first 200 characters.
+pub fn normalize_description(description: &str) -> String {
+    description.chars().take(DESCRIPTION_MAX_CHARS).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_name_length_limit_is_64_characters() {
+        assert!(check_secret_name(&format!("a{}", "b".repeat(63))).is_ok());
+        let err = check_secret_name(&format!("a{}", "b".repeat(64))).unwrap_err();
+        assert!(err.contains("65 characters"), "{err}");
+    }
+
+    #[test]
+    fn secret_name_must_start_with_a_latin_letter() {
+        assert!(check_secret_name("a").is_ok());
+        assert!(check_secret_name("Z9_x").is_ok());
+        for bad in ["1abc", "_abc", "-abc", "ё", "é", ""] {
+            assert!(check_secret_name(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn secret_name_rejects_non_latin_letters_and_punctuation() {
+        for bad in ["abcé", "abc-d", "abc d", "aпароль", "a.b", "a😀", "ab\n"] {
+            let err = check_secret_name(bad).unwrap_err();
+            assert!(err.contains("not allowed"), "{bad:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn secret_name_is_case_sensitive_and_allows_underscores() {
+        assert!(check_secret_name("API_Key_2").is_ok());
+        assert!(check_secret_name("a_").is_ok());
+    }
+
+    #[test]
+    fn application_name_rules() {
+        assert!(check_application_name("myapp-1").is_ok());
+        assert!(check_application_name(&format!("a{}", "b".repeat(63))).is_ok());
+        assert!(check_application_name(&format!("a{}", "b".repeat(64))).is_err());
+        for bad in ["MyApp", "1app", "-app", "my_app", "app.x", "", "приложение"] {
+            assert!(check_application_name(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn secret_value_counts_characters_not_bytes() {
+        // 'ж' is two bytes and '😀' four: the limit is in characters.
+        assert!(check_secret_value(&"ж".repeat(8192)).is_ok());
+        assert!(check_secret_value(&"😀".repeat(8192)).is_ok());
+        let err = check_secret_value(&"😀".repeat(8193)).unwrap_err();
+        assert!(err.contains("8193"), "{err}");
+        assert!(check_secret_value(&"a".repeat(8193)).is_err());
+        assert!(check_secret_value("x").is_ok());
+        assert!(check_secret_value("line one\nline two").is_ok());
+    }
+
+    #[test]
+    fn empty_value_is_rejected() {
+        assert_eq!(check_secret_value("").unwrap_err(), "Enter a value.");
+    }
+
+    #[test]
+    fn description_is_cut_to_200_characters() {
+        assert_eq!(normalize_description("short"), "short");
+        let long: String = "д".repeat(250);
+        let cut = normalize_description(&long);
+        assert_eq!(cut.chars().count(), 200);
+        assert_eq!(cut, "д".repeat(200));
+        assert_eq!(normalize_description(&"a".repeat(200)), "a".repeat(200));
+    }
+}

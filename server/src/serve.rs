@@ -1,0 +1,133 @@
+//! `strongroom serve`: open the store, build the router, listen until Ctrl+C or SIGTERM.
+
+use anyhow::Context;
+use app::store::{OpenError, SecretStore};
+use app::{App, shell};
+use axum::Router;
+use axum::routing::get;
+use leptos::config::{Env, LeptosOptions};
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::ServeArgs;
+use crate::master_key::{self, KeySource};
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    init_logging(&args.log)?;
+    let store = open_store(&args).await?;
+    let options = LeptosOptions::builder()
+        .output_name("strongroom")
+        .site_root(args.site_root.display().to_string())
+        .site_pkg_dir("pkg")
+        .env(Env::PROD)
+        .site_addr(args.listen)
+        .build();
+    let app = router(options, store.clone());
+
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (STRONGROOM_LISTEN / --listen)", args.listen))?;
+    tracing::info!("Strongroom is serving the control panel at http://{}", args.listen);
+    if args.listen.ip().is_loopback() {
+        tracing::warn!(
+            "The panel has no sign-in yet: anyone who can connect to {} can read and change every \
+             secret. It listens on loopback only, so that means this machine's users.",
+            args.listen
+        );
+    } else {
+        tracing::warn!(
+            "The panel has no sign-in yet and listens on {}, which is not loopback: anyone who can \
+             reach this address can change every secret. Use --listen 127.0.0.1:3000 unless this \
+             network is private to you.",
+            args.listen
+        );
+    }
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the server stopped with an error")?;
+    store.close().await;
+    tracing::info!("Strongroom stopped");
+    Ok(())
+}
+
+/// The whole HTTP surface; separate from `run` so tests can drive it without a socket.
+pub fn router(options: LeptosOptions, store: SecretStore) -> Router {
+    let routes = generate_route_list(App);
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .leptos_routes_with_context(
+            &options,
+            routes,
+            move || provide_context(store.clone()),
+            {
+                let options = options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler(shell))
+        .with_state(options)
+}
+
+async fn open_store(args: &ServeArgs) -> anyhow::Result<SecretStore> {
+    let data_dir = &args.store.data_dir;
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+    let key_file = args.store.master_key_file();
+    let env_key = std::env::var(master_key::ENV_VAR).ok().filter(|v| !v.is_empty());
+    let (key, source) = master_key::load(env_key, &key_file)?;
+    match &source {
+        KeySource::Environment => tracing::info!("using the master key from {}", master_key::ENV_VAR),
+        KeySource::File(path) => tracing::info!(file = %path.display(), "using the master key file"),
+        KeySource::Generated(path) => tracing::info!(
+            file = %path.display(),
+            "generated a new master key; back it up: without it the secrets cannot be read"
+        ),
+    }
+    let url = args.store.database_url();
+    match SecretStore::open(&url, key).await {
+        Ok(store) => {
+            tracing::info!(database = %url, "database ready");
+            Ok(store)
+        }
+        Err(err) => {
+            if let (KeySource::Generated(path), OpenError::WrongMasterKey) = (&source, &err) {
+                // The database predates this key: the original key file is missing. Do not leave a
+                // useless new key behind to be mistaken for the real one.
+                let _ = std::fs::remove_file(path);
+                return Err(anyhow::anyhow!(
+                    "the database {url} already holds secrets, but its master key file {} is \
+                     missing. Restore that file (or set STRONGROOM_MASTER_KEY) and start again",
+                    path.display()
+                ));
+            }
+            Err(err).context("cannot open the secret store")
+        }
+    }
+}
+
+fn init_logging(filter: &str) -> anyhow::Result<()> {
+    let filter = EnvFilter::try_new(filter)
+        .with_context(|| format!("STRONGROOM_LOG / --log {filter:?} is not a valid log filter"))?;
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
