@@ -1,0 +1,179 @@
+//! Runs a real `strongroom` process on a free loopback port with its own data directory, and
+//! talks to it over HTTP the way the browser does (server functions under `/api/`).
+
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Server {
+    child: Option<Child>,
+    pub base: String,
+    pub data_dir: PathBuf,
+    log_file: PathBuf,
+    client: reqwest::Client,
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("no free port")
+}
+
+/// Starts `strongroom serve` and returns the child without waiting for it to be ready.
+pub fn spawn(data_dir: &Path, port: u16, env: &[(&str, &str)], log_file: &Path) -> Child {
+    let log = std::fs::File::create(log_file).expect("log file");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_strongroom"));
+    command
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("STRONGROOM_MASTER_KEY")
+        .env("STRONGROOM_LOG", "debug")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("log file"))
+        .stderr(log);
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command.spawn().expect("cannot start strongroom")
+}
+
+impl Server {
+    pub async fn start(data_dir: &Path) -> Server {
+        Server::start_with(data_dir, &[]).await
+    }
+
+    pub async fn start_with(data_dir: &Path, env: &[(&str, &str)]) -> Server {
+        let port = free_port();
+        let log_file = data_dir.with_extension(format!("{port}.log"));
+        let child = spawn(data_dir, port, env, &log_file);
+        let mut server = Server {
+            child: Some(child),
+            base: format!("http://127.0.0.1:{port}"),
+            data_dir: data_dir.to_owned(),
+            log_file,
+            client: reqwest::Client::new(),
+        };
+        server.wait_ready().await;
+        server
+    }
+
+    async fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+                panic!("strongroom exited with {status} before serving:\n{}", self.logs());
+            }
+            let url = format!("{}/healthz", self.base);
+            if let Ok(response) = self.client.get(&url).send().await
+                && response.status().is_success()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("strongroom did not answer /healthz within 30 s:\n{}", self.logs());
+    }
+
+    /// Calls a server function with form-encoded arguments; `Ok` is the decoded result, `Err` the
+    /// decoded `PanelError`.
+    pub async fn call(&self, function: &str, args: &[(&str, &str)]) -> Result<Value, Value> {
+        let response = self
+            .client
+            .post(format!("{}/api/{function}", self.base))
+            .form(args)
+            .send()
+            .await
+            .expect("request failed");
+        let ok = response.status().is_success();
+        let body: Value = response.json().await.expect("JSON body");
+        if ok { Ok(body) } else { Err(body) }
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("request failed")
+    }
+
+    pub async fn create_application(&self, name: &str) -> i64 {
+        let app = self.call("create_application", &[("name", name)]).await.expect("create_application");
+        app["id"].as_i64().expect("application id")
+    }
+
+    pub async fn create_secret(&self, app: i64, name: &str, value: &str, description: &str) -> i64 {
+        let app = app.to_string();
+        let secret = self
+            .call(
+                "create_secret",
+                &[("application_id", &app), ("name", name), ("value", value), ("description", description)],
+            )
+            .await
+            .expect("create_secret");
+        secret["id"].as_i64().expect("secret id")
+    }
+
+    pub async fn secret_names(&self, app: i64) -> Vec<String> {
+        let page = self
+            .call("list_secrets", &[("application_id", &app.to_string())])
+            .await
+            .expect("list_secrets");
+        page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|s| s["name"].as_str().expect("name").to_owned())
+            .collect()
+    }
+
+    /// Stops the server the way a service manager does (SIGTERM) and waits for it to exit.
+    pub fn stop(&mut self) -> ExitStatus {
+        let mut child = self.child.take().expect("server already stopped");
+        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        child.wait().expect("wait for strongroom")
+    }
+
+    /// Kills the server without warning (SIGKILL), as a crash or power cut would.
+    pub fn crash(&mut self) {
+        let mut child = self.child.take().expect("server already stopped");
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(&self.log_file).unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Every byte of every file in `dir` (the database, its `-wal` and `-shm` files, the key file).
+pub fn all_file_bytes(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    std::fs::read_dir(dir)
+        .expect("data dir")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            let bytes = std::fs::read(&p).expect("read data file");
+            (p, bytes)
+        })
+        .collect()
+}
+
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
