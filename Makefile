@@ -1,0 +1,75 @@
+# Strongroom: `make run` serves the panel; `make test` runs every test. Both install what is
+# missing first (see ../shared/TOOLCHAIN.md for why each pin is what it is), and skip what is there.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := run
+
+TOOLS := $(CURDIR)/.tools
+export PATH := $(TOOLS)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+# cargo-leptos sets this for its builds; setting it for every cargo call keeps `cargo test` and
+# `cargo leptos build` from rebuilding each other's copy of leptos.
+export LEPTOS_OUTPUT_NAME := strongroom
+
+CARGO_LEPTOS_VERSION := 0.3.10
+BINARYEN_VERSION := 132.0.0
+WASM_BINDGEN_VERSION = $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"/\1/p;}' Cargo.lock)
+RELEASE_BIN := target/release/strongroom
+
+.PHONY: run build test test-rust test-e2e tools test-tools lint fmt clean
+
+## run: build in release mode and serve the panel at http://127.0.0.1:3000 (data in ./data)
+run: build
+	./$(RELEASE_BIN) serve
+
+## build: release build of the server and the optimised wasm bundle
+build: tools
+	cargo leptos build --release
+
+## test: Rust unit and integration tests, then the Playwright suite against the release build
+test: test-rust test-e2e
+
+test-rust:
+	cargo test -p app --features ssr
+	cargo test -p server
+
+test-e2e: build test-tools
+	cd end2end && npx playwright test
+
+## lint: formatting and clippy, as CI expects them clean
+lint:
+	cargo fmt --all -- --check
+	cargo clippy -p app --features ssr --all-targets -- -D warnings
+	cargo clippy -p server --all-targets -- -D warnings
+	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+## tools: the wasm target, cargo-leptos, the wasm-bindgen CLI matching Cargo.lock, wasm-opt
+tools:
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@if [ "$$(cargo leptos --version 2>/dev/null)" != "cargo-leptos $(CARGO_LEPTOS_VERSION)" ]; then \
+		echo "Installing cargo-leptos $(CARGO_LEPTOS_VERSION) (about 20 minutes on 2 cores, once)"; \
+		cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked; \
+	fi
+	@if [ "$$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $(WASM_BINDGEN_VERSION)" ]; then \
+		echo "Installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) to match Cargo.lock"; \
+		cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force; \
+	fi
+	@command -v npm >/dev/null || { apt-get update && apt-get install -y nodejs npm; }
+	@if [ "$$(wasm-opt --version 2>/dev/null | grep -o 'version [0-9]*')" != "version $(firstword $(subst ., ,$(BINARYEN_VERSION)))" ]; then \
+		echo "Installing wasm-opt (npm binaryen $(BINARYEN_VERSION); Debian's binaryen breaks the wasm)"; \
+		npm install --prefix $(TOOLS) --no-save --no-audit --no-fund binaryen@$(BINARYEN_VERSION); \
+	fi
+
+## test-tools: Debian's Chromium and the end2end npm packages
+test-tools:
+	@command -v chromium >/dev/null || { apt-get update && apt-get install -y chromium; }
+	@if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then \
+		cd end2end && npm ci --no-audit --no-fund; \
+	fi
+
+clean:
+	cargo clean
+	rm -rf $(TOOLS) end2end/node_modules end2end/test-results

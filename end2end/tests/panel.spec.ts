@@ -1,0 +1,157 @@
+import { expect, test } from '@playwright/test';
+import { StrongroomServer, waitForHydration } from './server';
+
+// One user journey through the panel, in order: each step builds on the one before.
+test.describe.serial('control panel', () => {
+  const server = new StrongroomServer();
+  const values = ['first-value-6b1f', 'line one\nline two-e44c', 'replaced-value-a90d'];
+
+  test.beforeAll(async () => {
+    await server.start();
+  });
+
+  test.afterAll(async () => {
+    await server.dispose();
+  });
+
+  test('create an application with inline validation', async ({ page }) => {
+    await page.goto(server.url);
+    await waitForHydration(page);
+    await expect(page.getByRole('heading', { name: 'No applications yet' })).toBeVisible();
+
+    await page.getByRole('button', { name: 'New application' }).first().click();
+    const dialog = page.getByRole('dialog', { name: 'New application' });
+    const name = dialog.getByLabel('Name');
+    await expect(name).toBeFocused();
+    await name.fill('Voice_Bot');
+    await expect(dialog.locator('#application-name-error')).toContainText('must start with a lowercase Latin letter');
+    await expect(name).toHaveAttribute('aria-invalid', 'true');
+
+    await name.fill('voice-bot');
+    await expect(dialog.locator('#application-name-error')).toBeEmpty();
+    await name.press('Enter');
+    await expect(page).toHaveURL(/\/applications\/\d+\/secrets$/);
+    await expect(page.getByRole('heading', { name: 'No secrets yet' })).toBeVisible();
+    await expect(page.locator('.crumb-current')).toHaveText('voice-bot');
+  });
+
+  test('add two secrets', async ({ page }) => {
+    await page.goto(server.url);
+    await waitForHydration(page);
+    await page.getByRole('link', { name: 'voice-bot' }).click();
+    await expect(page).toHaveURL(/\/applications\/\d+\/secrets$/);
+
+    await page.getByRole('button', { name: 'Add secret' }).first().click();
+    let dialog = page.getByRole('dialog', { name: 'Add secret' });
+    await expect(dialog.getByLabel('Name')).toBeFocused();
+    await dialog.getByLabel('Name').fill('API_KEY');
+    await dialog.getByLabel('Value').fill(values[0]);
+    await dialog.getByLabel('Description').fill('Key for the SMS gateway');
+    await expect(dialog.locator('#secret-description-counter')).toHaveText('23 / 200');
+    await dialog.getByLabel('Name').press('Enter');
+    await expect(dialog).toBeHidden();
+    await expect(page.getByRole('row', { name: /API_KEY/ })).toContainText('Key for the SMS gateway');
+
+    // A multi-line value, saved with Ctrl+Enter from the value field.
+    await page.getByRole('button', { name: 'Add secret' }).click();
+    dialog = page.getByRole('dialog', { name: 'Add secret' });
+    await dialog.getByLabel('Name').fill('DB_PASSWORD');
+    await dialog.getByLabel('Value').fill(values[1]);
+    await dialog.getByLabel('Value').press('Control+Enter');
+    await expect(dialog).toBeHidden();
+    await expect(page.getByRole('row', { name: /DB_PASSWORD/ })).toBeVisible();
+    await expect(page.locator('tbody tr')).toHaveCount(2);
+    await expect(page.getByText('2 secrets')).toBeVisible();
+  });
+
+  test('validation errors for a bad name and a duplicate', async ({ page }) => {
+    await page.goto(server.url);
+    await waitForHydration(page);
+    await page.getByRole('link', { name: 'voice-bot' }).click();
+    await page.getByRole('button', { name: 'Add secret' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add secret' });
+    const error = dialog.locator('#secret-name-error');
+
+    await dialog.getByLabel('Name').fill('9lives');
+    await expect(error).toContainText('must start with a Latin letter');
+    await dialog.getByLabel('Name').fill('has space');
+    await expect(error).toContainText('not allowed');
+
+    // Saving with errors is refused locally and names every broken field.
+    await dialog.getByLabel('Name').fill('');
+    await dialog.getByRole('button', { name: 'Add secret' }).click();
+    await expect(error).toHaveText('Enter a name.');
+    await expect(dialog.locator('#secret-value-error')).toHaveText('Enter a value.');
+
+    // A duplicate is only known to the server: its answer lands on the Name field.
+    await dialog.getByLabel('Name').fill('API_KEY');
+    await dialog.getByLabel('Value').fill('whatever');
+    await dialog.getByRole('button', { name: 'Add secret' }).click();
+    await expect(error).toContainText('A secret named "API_KEY" already exists');
+    await expect(dialog).toBeVisible();
+
+    await page.keyboard.press('Escape');
+    await expect(dialog).toBeHidden();
+    await expect(page.locator('tbody tr')).toHaveCount(2);
+  });
+
+  test('edit a secret: rename it and replace its value', async ({ page }) => {
+    await page.goto(server.url);
+    await waitForHydration(page);
+    await page.getByRole('link', { name: 'voice-bot' }).click();
+    await page.getByRole('button', { name: 'Edit API_KEY' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Edit API_KEY' });
+    await expect(dialog.getByLabel('Value')).toHaveValue('');
+    await expect(dialog.getByLabel('Value')).toHaveAttribute('placeholder', /keep the current value/);
+    await dialog.getByLabel('Name').fill('API_TOKEN');
+    await dialog.getByLabel('Value').fill(values[2]);
+    await dialog.getByRole('button', { name: 'Save changes' }).click();
+    await expect(dialog).toBeHidden();
+    await expect(page.getByRole('row', { name: /API_TOKEN/ })).toContainText('Key for the SMS gateway');
+    await expect(page.getByRole('row', { name: /API_KEY/ })).toHaveCount(0);
+  });
+
+  test('delete a secret after confirming', async ({ page }) => {
+    await page.goto(server.url);
+    await waitForHydration(page);
+    await page.getByRole('link', { name: 'voice-bot' }).click();
+    await page.getByRole('button', { name: 'Delete DB_PASSWORD' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete secret' });
+    await expect(dialog).toContainText('Delete the secret "DB_PASSWORD"?');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await expect(page.getByRole('row', { name: /DB_PASSWORD/ })).toBeVisible();
+
+    await page.getByRole('button', { name: 'Delete DB_PASSWORD' }).click();
+    await page.getByRole('dialog', { name: 'Delete secret' }).getByRole('button', { name: 'Delete secret' }).click();
+    await expect(page.getByRole('row', { name: /DB_PASSWORD/ })).toHaveCount(0);
+    await expect(page.locator('tbody tr')).toHaveCount(1);
+  });
+
+  test('data survives a server restart and values never reach the page', async ({ page }) => {
+    await server.stop();
+    await server.start();
+    await page.goto(server.url);
+    await waitForHydration(page);
+    await expect(page.getByRole('row', { name: /voice-bot/ })).toContainText('1');
+    await page.getByRole('link', { name: 'voice-bot' }).click();
+    await expect(page.getByRole('row', { name: /API_TOKEN/ })).toContainText('Key for the SMS gateway');
+    // Reload: the secrets page has its own URL and renders on the server too.
+    await page.reload();
+    await waitForHydration(page);
+    await expect(page.getByRole('row', { name: /API_TOKEN/ })).toBeVisible();
+    const html = await page.content();
+    for (const value of values) expect(html).not.toContain(value);
+    for (const value of values) expect(server.log).not.toContain(value);
+  });
+
+  test('delete the application, told how many secrets go with it', async ({ page }) => {
+    await page.goto(server.url);
+    await waitForHydration(page);
+    await page.getByRole('button', { name: 'Delete voice-bot' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete application' });
+    await expect(dialog).toContainText('Delete the application "voice-bot" and its 1 secret?');
+    await dialog.getByRole('button', { name: 'Delete application' }).click();
+    await expect(dialog).toBeHidden();
+    await expect(page.getByRole('heading', { name: 'No applications yet' })).toBeVisible();
+  });
+});
