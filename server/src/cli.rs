@@ -94,8 +94,14 @@ mod tests {
     fn no_command_means_serve_with_defaults() {
         let cli = Cli::try_parse_from(["strongroom"]).unwrap();
         assert!(cli.command.is_none());
-        assert_eq!(cli.serve.store.database_url(), "sqlite://./data/strongroom.db");
-        assert_eq!(cli.serve.store.master_key_file(), PathBuf::from("./data/master.key"));
+        assert_eq!(
+            cli.serve.store.database_url(),
+            "sqlite://./data/strongroom.db"
+        );
+        assert_eq!(
+            cli.serve.store.master_key_file(),
+            PathBuf::from("./data/master.key")
+        );
     }
 
     #[test]

@@ -22,7 +22,8 @@ pub enum KeySource {
 
 pub fn load(env_value: Option<String>, file: &Path) -> anyhow::Result<(MasterKey, KeySource)> {
     if let Some(encoded) = env_value {
-        let key = decode(&encoded).with_context(|| format!("{ENV_VAR} is not a valid master key"))?;
+        let key =
+            decode(&encoded).with_context(|| format!("{ENV_VAR} is not a valid master key"))?;
         return Ok((key, KeySource::Environment));
     }
     match fs::read_to_string(file) {
@@ -38,7 +39,9 @@ pub fn load(env_value: Option<String>, file: &Path) -> anyhow::Result<(MasterKey
                 .with_context(|| format!("cannot create the master key file {}", file.display()))?;
             Ok((key, KeySource::Generated(file.to_owned())))
         }
-        Err(err) => Err(err).with_context(|| format!("cannot read the master key file {}", file.display())),
+        Err(err) => {
+            Err(err).with_context(|| format!("cannot read the master key file {}", file.display()))
+        }
     }
 }
 
@@ -47,14 +50,20 @@ fn decode(encoded: &str) -> anyhow::Result<MasterKey> {
         .decode(encoded.trim())
         .context("it must be base64, for example the output of `openssl rand -base64 32`")?;
     if bytes.len() != 32 {
-        bail!("it must decode to exactly 32 bytes, but decodes to {}", bytes.len());
+        bail!(
+            "it must decode to exactly 32 bytes, but decodes to {}",
+            bytes.len()
+        );
     }
     Ok(MasterKey::from_bytes(&bytes)?)
 }
 
 fn write_new_key_file(file: &Path, key: &MasterKey) -> anyhow::Result<()> {
     if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-        fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
     }
     // create_new: never overwrite a key that appeared meanwhile.
     let mut out = fs::OpenOptions::new()
@@ -92,7 +101,10 @@ mod tests {
         let file = dir.path().join("sub/master.key");
         let (first, source) = load(None, &file).unwrap();
         assert_eq!(source, KeySource::Generated(file.clone()));
-        assert_eq!(fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         let (second, source) = load(None, &file).unwrap();
         assert_eq!(source, KeySource::File(file.clone()));
         assert_eq!(first.to_bytes(), second.to_bytes());
@@ -106,10 +118,16 @@ mod tests {
         let (key, source) = load(Some(encoded), &file).unwrap();
         assert_eq!(source, KeySource::Environment);
         assert_eq!(key.to_bytes().as_slice(), &[9u8; 32]);
-        assert!(!file.exists(), "no key file is written when the key comes from the environment");
+        assert!(
+            !file.exists(),
+            "no key file is written when the key comes from the environment"
+        );
 
         let err = load(Some(STANDARD.encode([1u8; 16])), &file).unwrap_err();
-        assert!(format!("{err:#}").contains("exactly 32 bytes, but decodes to 16"), "{err:#}");
+        assert!(
+            format!("{err:#}").contains("exactly 32 bytes, but decodes to 16"),
+            "{err:#}"
+        );
         let err = load(Some("not base64!".into()), &file).unwrap_err();
         assert!(format!("{err:#}").contains(ENV_VAR), "{err:#}");
     }

@@ -27,8 +27,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
-        .with_context(|| format!("cannot listen on {} (STRONGROOM_LISTEN / --listen)", args.listen))?;
-    tracing::info!("Strongroom is serving the control panel at http://{}", args.listen);
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (STRONGROOM_LISTEN / --listen)",
+                args.listen
+            )
+        })?;
+    tracing::info!(
+        "Strongroom is serving the control panel at http://{}",
+        args.listen
+    );
     if args.listen.ip().is_loopback() {
         tracing::warn!(
             "The panel has no sign-in yet: anyone who can connect to {} can read and change every \
@@ -57,15 +65,10 @@ pub fn router(options: LeptosOptions, store: SecretStore) -> Router {
     let routes = generate_route_list(App);
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .leptos_routes_with_context(
-            &options,
-            routes,
-            move || provide_context(store.clone()),
-            {
-                let options = options.clone();
-                move || shell(options.clone())
-            },
-        )
+        .leptos_routes_with_context(&options, routes, move || provide_context(store.clone()), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options)
 }
@@ -75,11 +78,17 @@ async fn open_store(args: &ServeArgs) -> anyhow::Result<SecretStore> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
     let key_file = args.store.master_key_file();
-    let env_key = std::env::var(master_key::ENV_VAR).ok().filter(|v| !v.is_empty());
+    let env_key = std::env::var(master_key::ENV_VAR)
+        .ok()
+        .filter(|v| !v.is_empty());
     let (key, source) = master_key::load(env_key, &key_file)?;
     match &source {
-        KeySource::Environment => tracing::info!("using the master key from {}", master_key::ENV_VAR),
-        KeySource::File(path) => tracing::info!(file = %path.display(), "using the master key file"),
+        KeySource::Environment => {
+            tracing::info!("using the master key from {}", master_key::ENV_VAR)
+        }
+        KeySource::File(path) => {
+            tracing::info!(file = %path.display(), "using the master key file")
+        }
         KeySource::Generated(path) => tracing::info!(
             file = %path.display(),
             "generated a new master key; back it up: without it the secrets cannot be read"
@@ -110,7 +119,10 @@ async fn open_store(args: &ServeArgs) -> anyhow::Result<SecretStore> {
 fn init_logging(filter: &str) -> anyhow::Result<()> {
     let filter = EnvFilter::try_new(filter)
         .with_context(|| format!("STRONGROOM_LOG / --log {filter:?} is not a valid log filter"))?;
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
     Ok(())
 }
 

@@ -11,11 +11,23 @@ async fn server_functions_enforce_the_shared_rules_with_field_errors() {
     let tmp = tempfile::tempdir().unwrap();
     let server = Server::start(&tmp.path().join("data")).await;
 
-    let err = server.call("create_application", &[("name", "Bad_Name")]).await.unwrap_err();
+    let err = server
+        .call("create_application", &[("name", "Bad_Name")])
+        .await
+        .unwrap_err();
     assert_eq!(err["Invalid"]["field"], json!("ApplicationName"), "{err}");
     let app = server.create_application("rules").await;
-    let err = server.call("create_application", &[("name", "rules")]).await.unwrap_err();
-    assert!(err["Invalid"]["message"].as_str().unwrap().contains("already exists"), "{err}");
+    let err = server
+        .call("create_application", &[("name", "rules")])
+        .await
+        .unwrap_err();
+    assert!(
+        err["Invalid"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already exists"),
+        "{err}"
+    );
 
     let app_id = app.to_string();
     let add = |name: &'static str, value: String| {
@@ -25,7 +37,12 @@ async fn server_functions_enforce_the_shared_rules_with_field_errors() {
             server
                 .call(
                     "create_secret",
-                    &[("application_id", &app_id), ("name", name), ("value", &value), ("description", "")],
+                    &[
+                        ("application_id", &app_id),
+                        ("name", name),
+                        ("value", &value),
+                        ("description", ""),
+                    ],
                 )
                 .await
         }
@@ -37,15 +54,27 @@ async fn server_functions_enforce_the_shared_rules_with_field_errors() {
     assert!(add("MAX_LEN", "ж".repeat(8192)).await.is_ok());
     let err = add("MAX_LEN", "other".into()).await.unwrap_err();
     assert_eq!(err["Invalid"]["field"], json!("SecretName"));
-    assert!(err["Invalid"]["message"].as_str().unwrap().contains("already exists"));
+    assert!(
+        err["Invalid"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already exists")
+    );
 
-    let page = server.call("list_secrets", &[("application_id", &app_id)]).await.unwrap();
+    let page = server
+        .call("list_secrets", &[("application_id", &app_id)])
+        .await
+        .unwrap();
     assert_eq!(page["total"], json!(1));
-    assert!(!page.to_string().contains("жжж"), "a list call carried a value: {page}");
+    assert!(
+        !page.to_string().contains("жжж"),
+        "a list call carried a value: {page}"
+    );
 }
 
 #[tokio::test]
-async fn editing_with_an_empty_value_keeps_the_value_and_deleting_an_application_removes_its_secrets() {
+async fn editing_with_an_empty_value_keeps_the_value_and_deleting_an_application_removes_its_secrets()
+ {
     let tmp = tempfile::tempdir().unwrap();
     let server = Server::start(&tmp.path().join("data")).await;
     let app = server.create_application("lifecycle").await;
@@ -54,20 +83,38 @@ async fn editing_with_an_empty_value_keeps_the_value_and_deleting_an_application
     let updated = server
         .call(
             "update_secret",
-            &[("application_id", &app_s), ("secret_id", &id_s), ("name", "NEW"), ("value", ""), ("description", "d2")],
+            &[
+                ("application_id", &app_s),
+                ("secret_id", &id_s),
+                ("name", "NEW"),
+                ("value", ""),
+                ("description", "d2"),
+            ],
         )
         .await
         .unwrap();
-    assert_eq!((updated["name"].as_str(), updated["description"].as_str()), (Some("NEW"), Some("d2")));
+    assert_eq!(
+        (updated["name"].as_str(), updated["description"].as_str()),
+        (Some("NEW"), Some("d2"))
+    );
     server.create_secret(app, "OTHER", "v", "").await;
 
     let apps = server.call("list_applications", &[]).await.unwrap();
     assert_eq!(apps[0]["secret_count"], json!(2));
-    let deleted = server.call("delete_application", &[("id", &app_s)]).await.unwrap();
+    let deleted = server
+        .call("delete_application", &[("id", &app_s)])
+        .await
+        .unwrap();
     assert_eq!(deleted, json!(2));
-    let err = server.call("list_secrets", &[("application_id", &app_s)]).await.unwrap_err();
+    let err = server
+        .call("list_secrets", &[("application_id", &app_s)])
+        .await
+        .unwrap_err();
     assert!(err.get("NotFound").is_some(), "{err}");
-    assert_eq!(server.call("list_applications", &[]).await.unwrap(), json!([]));
+    assert_eq!(
+        server.call("list_applications", &[]).await.unwrap(),
+        json!([])
+    );
 }
 
 #[tokio::test]
@@ -75,18 +122,31 @@ async fn pages_render_on_the_server_and_unknown_pages_are_404() {
     let tmp = tempfile::tempdir().unwrap();
     let server = Server::start(&tmp.path().join("data")).await;
     let app = server.create_application("rendered").await;
-    server.create_secret(app, "VISIBLE_NAME", "never-in-html-3c7d", "shown description").await;
+    server
+        .create_secret(
+            app,
+            "VISIBLE_NAME",
+            "never-in-html-3c7d",
+            "shown description",
+        )
+        .await;
 
     let home = server.get("/").await;
     assert!(home.status().is_success());
     let html = home.text().await.unwrap();
-    assert!(html.contains("rendered"), "the application list is server-rendered");
+    assert!(
+        html.contains("rendered"),
+        "the application list is server-rendered"
+    );
 
     let secrets = server.get(&format!("/applications/{app}/secrets")).await;
     assert!(secrets.status().is_success());
     let html = secrets.text().await.unwrap();
     assert!(html.contains("VISIBLE_NAME") && html.contains("shown description"));
-    assert!(!html.contains("never-in-html-3c7d"), "a value was rendered into the page");
+    assert!(
+        !html.contains("never-in-html-3c7d"),
+        "a value was rendered into the page"
+    );
 
     assert_eq!(server.get("/no/such/page").await.status(), 404);
 }

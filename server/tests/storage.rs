@@ -22,8 +22,12 @@ async fn stored_values_never_appear_in_plaintext_in_the_database_files() {
     let app = server.create_application("plaintext-check").await;
     let first = "canary-first-Жёлудь-😀-7f3a9c";
     let second = "canary-second-line1\ncanary-second-line2-b81e";
-    let id = server.create_secret(app, "FIRST", first, "marker-description-one").await;
-    server.create_secret(app, "SECOND", second, "marker-description-two").await;
+    let id = server
+        .create_secret(app, "FIRST", first, "marker-description-one")
+        .await;
+    server
+        .create_secret(app, "SECOND", second, "marker-description-two")
+        .await;
     server
         .call(
             "update_secret",
@@ -44,17 +48,32 @@ async fn stored_values_never_appear_in_plaintext_in_the_database_files() {
             assert!(server.stop().success());
         }
         let files = all_file_bytes(&data);
-        assert!(files.iter().any(|(p, _)| p.ends_with("strongroom.db")), "{phase}: no database file");
+        assert!(
+            files.iter().any(|(p, _)| p.ends_with("strongroom.db")),
+            "{phase}: no database file"
+        );
         if phase == "running" {
-            assert!(files.iter().any(|(p, _)| p.to_string_lossy().ends_with("-wal")), "no WAL file");
+            assert!(
+                files
+                    .iter()
+                    .any(|(p, _)| p.to_string_lossy().ends_with("-wal")),
+                "no WAL file"
+            );
         }
         // The descriptions are stored in plaintext: finding them proves we read the right bytes.
         assert!(
-            files.iter().any(|(_, b)| contains(b, b"marker-description-two")),
+            files
+                .iter()
+                .any(|(_, b)| contains(b, b"marker-description-two")),
             "{phase}: the files do not hold the data at all"
         );
         for (path, bytes) in &files {
-            for canary in [first, "canary-second-line2-b81e", "canary-replaced-91d2", "canary-"] {
+            for canary in [
+                first,
+                "canary-second-line2-b81e",
+                "canary-replaced-91d2",
+                "canary-",
+            ] {
                 assert!(
                     !contains(bytes, canary.as_bytes()),
                     "{phase}: {} contains the plaintext {canary:?}",
@@ -63,7 +82,10 @@ async fn stored_values_never_appear_in_plaintext_in_the_database_files() {
             }
         }
     }
-    assert!(!server.logs().contains("canary-"), "a value reached the server log");
+    assert!(
+        !server.logs().contains("canary-"),
+        "a value reached the server log"
+    );
 }
 
 #[tokio::test]
@@ -72,12 +94,20 @@ async fn data_survives_a_restart_and_a_crash() {
     let data = tmp.path().join("data");
     let mut server = Server::start(&data).await;
     let app = server.create_application("durable").await;
-    let kept = server.create_secret(app, "KEPT", "value-before-restart", "").await;
-    assert!(server.stop().success(), "graceful stop failed:\n{}", server.logs());
+    let kept = server
+        .create_secret(app, "KEPT", "value-before-restart", "")
+        .await;
+    assert!(
+        server.stop().success(),
+        "graceful stop failed:\n{}",
+        server.logs()
+    );
 
     let mut server = Server::start(&data).await;
     assert_eq!(server.secret_names(app).await, ["KEPT"]);
-    let after_crash = server.create_secret(app, "AFTER", "value-before-crash", "").await;
+    let after_crash = server
+        .create_secret(app, "AFTER", "value-before-crash", "")
+        .await;
     server.crash();
 
     let mut server = Server::start(&data).await;
@@ -86,11 +116,16 @@ async fn data_survives_a_restart_and_a_crash() {
 
     // The values decrypt with the key file the server generated: nothing was lost or garbled.
     let url = format!("sqlite://{}", data.join("strongroom.db").display());
-    let store = SecretStore::open(&url, key_from_file(&data)).await.expect("reopen");
+    let store = SecretStore::open(&url, key_from_file(&data))
+        .await
+        .expect("reopen");
     let app = ApplicationId(app);
     let read = |id| store.read_secret_value(app, SecretId(id));
     assert_eq!(read(kept).await.unwrap().expose(), "value-before-restart");
-    assert_eq!(read(after_crash).await.unwrap().expose(), "value-before-crash");
+    assert_eq!(
+        read(after_crash).await.unwrap().expose(),
+        "value-before-crash"
+    );
 }
 
 #[tokio::test]
@@ -106,15 +141,27 @@ async fn a_different_master_key_is_refused_at_start_with_a_clear_message() {
 
     let wrong = STANDARD.encode([42u8; 32]);
     let log = tmp.path().join("wrong.log");
-    let status = support::spawn(&data, support::free_port(), &[("STRONGROOM_MASTER_KEY", &wrong)], &log)
-        .wait()
-        .unwrap();
+    let status = support::spawn(
+        &data,
+        support::free_port(),
+        &[("STRONGROOM_MASTER_KEY", &wrong)],
+        &log,
+    )
+    .wait()
+    .unwrap();
     let output = std::fs::read_to_string(&log).unwrap();
     assert!(!status.success(), "started with the wrong key:\n{output}");
-    assert!(output.contains("master key does not match this database"), "{output}");
+    assert!(
+        output.contains("master key does not match this database"),
+        "{output}"
+    );
     assert!(!output.contains(&wrong), "the key reached the log");
     assert_eq!(std::fs::read(data.join("master.key")).unwrap(), key_before);
-    assert_eq!(std::fs::read(data.join("strongroom.db")).unwrap(), db_before, "the refused start changed the database");
+    assert_eq!(
+        std::fs::read(data.join("strongroom.db")).unwrap(),
+        db_before,
+        "the refused start changed the database"
+    );
 
     // The right key still works and the data is intact.
     let mut server = Server::start(&data).await;
@@ -132,11 +179,19 @@ async fn a_missing_key_file_for_an_existing_database_is_explained_not_replaced()
     std::fs::rename(data.join("master.key"), tmp.path().join("saved.key")).unwrap();
 
     let log = tmp.path().join("missing.log");
-    let status = support::spawn(&data, support::free_port(), &[], &log).wait().unwrap();
+    let status = support::spawn(&data, support::free_port(), &[], &log)
+        .wait()
+        .unwrap();
     let output = std::fs::read_to_string(&log).unwrap();
     assert!(!status.success());
-    assert!(output.contains("master key file") && output.contains("is missing"), "{output}");
-    assert!(!data.join("master.key").exists(), "a useless new key file was left behind");
+    assert!(
+        output.contains("master key file") && output.contains("is missing"),
+        "{output}"
+    );
+    assert!(
+        !data.join("master.key").exists(),
+        "a useless new key file was left behind"
+    );
 }
 
 #[tokio::test]
@@ -146,6 +201,9 @@ async fn a_generated_key_file_is_private() {
     let data = tmp.path().join("data");
     let mut server = Server::start(&data).await;
     server.stop();
-    let mode = std::fs::metadata(data.join("master.key")).unwrap().permissions().mode();
+    let mode = std::fs::metadata(data.join("master.key"))
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o600);
 }

@@ -16,7 +16,13 @@ pub fn ConfirmDialog(
     let pending = action.pending();
     let confirm_ref = NodeRef::<leptos::html::Button>::new();
     super::dialog::focus_on_open(confirm_ref);
-    let error = move || action.value().get().and_then(|r| r.err()).map(|e| e.to_string());
+    let error = move || {
+        action
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| e.to_string())
+    };
 
     view! {
         <Dialog title=title on_close=on_close>

@@ -43,7 +43,9 @@ pub fn ApplicationDialog(
 
     let local_error = move || check_application_name(&name.get()).err();
     let name_error = Signal::derive(move || {
-        let server = server_error.get().and_then(|e| e.for_field(Field::ApplicationName));
+        let server = server_error
+            .get()
+            .and_then(|e| e.for_field(Field::ApplicationName));
         server.or_else(|| edited.get().then(local_error).flatten())
     });
     let general_error = move || server_error.get().and_then(|e| e.general());
@@ -63,10 +65,11 @@ pub fn ApplicationDialog(
     view! {
         <Dialog title=title on_close=on_close>
             <form method="post" on:submit=submit novalidate>
-                <label class="field">
-                    <span class="label">"Name"</span>
+                <div class="field">
+                    <label class="label" for="application-name">"Name"</label>
                     <input
                         type="text"
+                        id="application-name"
                         name="name"
                         node_ref=input
                         autocomplete="off"
@@ -84,7 +87,7 @@ pub fn ApplicationDialog(
                         "Lowercase Latin letters, digits and hyphens; starts with a letter; up to 64 characters."
                     </span>
                     <FieldMessage id="application-name-error" message=name_error />
-                </label>
+                </div>
                 <p class="form-error" role="alert">{general_error}</p>
                 <footer class="dialog-actions">
                     <button type="button" class="button" on:click=move |_| on_close.run(())>

@@ -28,7 +28,10 @@ pub fn ApplicationsPage() -> impl IntoView {
         open.set(None);
         reload.update(|n| *n += 1);
         if created {
-            navigate(&format!("/applications/{}/secrets", app.id), Default::default());
+            navigate(
+                &format!("/applications/{}/secrets", app.id),
+                Default::default(),
+            );
         }
     });
 
@@ -137,9 +140,18 @@ fn DeleteApplication(
         }
     });
     let message = match app.secret_count {
-        0 => format!("Delete the application \"{}\"? It has no secrets. This cannot be undone.", app.name),
-        1 => format!("Delete the application \"{}\" and its 1 secret? This cannot be undone.", app.name),
-        n => format!("Delete the application \"{}\" and its {n} secrets? This cannot be undone.", app.name),
+        0 => format!(
+            "Delete the application \"{}\"? It has no secrets. This cannot be undone.",
+            app.name
+        ),
+        1 => format!(
+            "Delete the application \"{}\" and its 1 secret? This cannot be undone.",
+            app.name
+        ),
+        n => format!(
+            "Delete the application \"{}\" and its {n} secrets? This cannot be undone.",
+            app.name
+        ),
     };
     view! {
         <ConfirmDialog

@@ -30,7 +30,12 @@ pub fn SecretDialog(
         Some(secret) => format!("Edit {}", secret.name),
         None => "Add secret".to_owned(),
     };
-    let name = RwSignal::new(existing.as_ref().map(|s| s.name.clone()).unwrap_or_default());
+    let name = RwSignal::new(
+        existing
+            .as_ref()
+            .map(|s| s.name.clone())
+            .unwrap_or_default(),
+    );
     let value = RwSignal::new(String::new());
     let description = RwSignal::new(existing.map(|s| s.description).unwrap_or_default());
     let submitted = RwSignal::new(false);
@@ -38,7 +43,11 @@ pub fn SecretDialog(
     let server_error = RwSignal::new(None::<PanelError>);
 
     let save = Action::new(move |draft: &Draft| {
-        let Draft { name, value, description } = draft.clone();
+        let Draft {
+            name,
+            value,
+            description,
+        } = draft.clone();
         async move {
             match editing {
                 Some(id) => update_secret(application_id, id, name, value, description).await,
@@ -63,8 +72,18 @@ pub fn SecretDialog(
         }
     };
     let visible = |edited: RwSignal<bool>| Signal::derive(move || edited.get() || submitted.get());
-    let name_error = shown_error(server_error, Field::SecretName, visible(name_edited), local_name_error);
-    let value_error = shown_error(server_error, Field::SecretValue, visible(value_edited), local_value_error);
+    let name_error = shown_error(
+        server_error,
+        Field::SecretName,
+        visible(name_edited),
+        local_name_error,
+    );
+    let value_error = shown_error(
+        server_error,
+        Field::SecretValue,
+        visible(value_edited),
+        local_value_error,
+    );
     let description_length = move || description.with(|d| d.chars().count());
     let general_error = move || server_error.get().and_then(|e| e.general());
     let pending = save.pending();
@@ -79,7 +98,8 @@ pub fn SecretDialog(
 
     let send = move || {
         submitted.set(true);
-        if local_name_error().is_none() && local_value_error().is_none() && !pending.get_untracked() {
+        if local_name_error().is_none() && local_value_error().is_none() && !pending.get_untracked()
+        {
             server_error.set(None);
             save.dispatch(Draft {
                 name: name.get_untracked(),
@@ -96,10 +116,11 @@ pub fn SecretDialog(
     view! {
         <Dialog title=title on_close=on_close>
             <form method="post" on:submit=submit novalidate autocomplete="off">
-                <label class="field">
-                    <span class="label">"Name"</span>
+                <div class="field">
+                    <label class="label" for="secret-name">"Name"</label>
                     <input
                         type="text"
+                        id="secret-name"
                         name="name"
                         node_ref=name_input
                         spellcheck="false"
@@ -116,10 +137,11 @@ pub fn SecretDialog(
                         "Latin letters, digits and underscores; starts with a letter; up to 64 characters. Case-sensitive."
                     </span>
                     <FieldMessage id="secret-name-error" message=name_error />
-                </label>
-                <label class="field">
-                    <span class="label">"Value"</span>
+                </div>
+                <div class="field">
+                    <label class="label" for="secret-value">"Value"</label>
                     <textarea
+                        id="secret-value"
                         name="value"
                         rows="4"
                         class="mono"
@@ -150,11 +172,12 @@ pub fn SecretDialog(
                         }}
                     </span>
                     <FieldMessage id="secret-value-error" message=value_error />
-                </label>
-                <label class="field">
-                    <span class="label">"Description " <span class="optional">"(optional)"</span></span>
+                </div>
+                <div class="field">
+                    <label class="label" for="secret-description">"Description " <span class="optional">"(optional)"</span></label>
                     <input
                         type="text"
+                        id="secret-description"
                         name="description"
                         aria-describedby="secret-description-counter"
                         prop:value=description
@@ -178,7 +201,7 @@ pub fn SecretDialog(
                             }
                         }}
                     </span>
-                </label>
+                </div>
                 <p class="form-error" role="alert">{general_error}</p>
                 <footer class="dialog-actions">
                     <button type="button" class="button" on:click=move |_| on_close.run(())>

@@ -26,7 +26,9 @@ pub fn SecretsPage() -> impl IntoView {
         |(id, _)| async move {
             match id {
                 Some(id) => list_secrets(id, None).await,
-                None => Err(PanelError::NotFound("There is no application at this address.".into())),
+                None => Err(PanelError::NotFound(
+                    "There is no application at this address.".into(),
+                )),
             }
         },
     );

@@ -39,7 +39,11 @@ pub fn ApplicationWorkspace() -> impl IntoView {
             .map(|app| app.name)
             .unwrap_or_default()
     };
-    let base = move || id.get().map(|id| format!("/applications/{id}")).unwrap_or_default();
+    let base = move || {
+        id.get()
+            .map(|id| format!("/applications/{id}"))
+            .unwrap_or_default()
+    };
 
     view! {
         <nav class="breadcrumbs" aria-label="Breadcrumb">
@@ -52,7 +56,10 @@ pub fn ApplicationWorkspace() -> impl IntoView {
         <div class="workspace">
             <nav class="side-menu" aria-label="Application">
                 <A href=move || format!("{}/secrets", base())>
-                    <span class="menu-icon" aria-hidden="true">"🔑"</span>
+                    <svg class="menu-icon" viewBox="0 0 24 24" width="16" height="16" aria-hidden="true">
+                        <circle cx="8" cy="15" r="4" fill="none" stroke="currentColor" stroke-width="2" />
+                        <path d="M11 12l8-8m-3 3l3 3m-5-1l2 2" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
+                    </svg>
                     "Secrets"
                 </A>
             </nav>

@@ -48,10 +48,11 @@ impl SecretStore {
         &self,
         id: ApplicationId,
     ) -> Result<ApplicationSummary, StoreError> {
-        let row: Option<ApplicationRow> = sqlx::query_as(&format!("{SELECT_SUMMARY} WHERE a.id = $1"))
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row: Option<ApplicationRow> =
+            sqlx::query_as(&format!("{SELECT_SUMMARY} WHERE a.id = $1"))
+                .bind(id.0)
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(Into::into).ok_or(StoreError::ApplicationNotFound)
     }
 
@@ -87,13 +88,14 @@ impl SecretStore {
         name: &str,
     ) -> Result<ApplicationSummary, StoreError> {
         checked_name(name)?;
-        let result = sqlx::query("UPDATE applications SET name = $1, modified_at = $2 WHERE id = $3")
-            .bind(name)
-            .bind(now().0)
-            .bind(id.0)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| duplicate_or(e, name))?;
+        let result =
+            sqlx::query("UPDATE applications SET name = $1, modified_at = $2 WHERE id = $3")
+                .bind(name)
+                .bind(now().0)
+                .bind(id.0)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| duplicate_or(e, name))?;
         if result.rows_affected() == 0 {
             return Err(StoreError::ApplicationNotFound);
         }

@@ -178,7 +178,13 @@ fn seal(key: &KeyBytes, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>, CryptoE
     let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
     let ciphertext = key
         .cipher()
-        .encrypt(&nonce, Payload { msg: plaintext, aad })
+        .encrypt(
+            &nonce,
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
         .map_err(|_| CryptoError::Seal)?;
     let mut out = Vec::with_capacity(1 + NONCE_LEN + ciphertext.len());
     out.push(FORMAT_V1);
@@ -271,7 +277,10 @@ mod tests {
             key.open_value(APP, SecretId(1), &second).unwrap_err(),
             CryptoError::Open
         );
-        assert!(key.open_value(ApplicationId(8), SecretId(1), &first).is_err());
+        assert!(
+            key.open_value(ApplicationId(8), SecretId(1), &first)
+                .is_err()
+        );
     }
 
     #[test]
@@ -301,7 +310,10 @@ mod tests {
         let wrapped = master.wrap(APP, &data).unwrap();
         let unwrapped = master.unwrap(APP, &wrapped).unwrap();
         let blob = sealed(&data, "v");
-        assert_eq!(unwrapped.open_value(APP, SECRET, &blob).unwrap().expose(), "v");
+        assert_eq!(
+            unwrapped.open_value(APP, SECRET, &blob).unwrap().expose(),
+            "v"
+        );
 
         assert!(MasterKey::generate().unwrap(APP, &wrapped).is_err());
         assert!(master.unwrap(ApplicationId(8), &wrapped).is_err());
@@ -320,11 +332,17 @@ mod tests {
 
     #[test]
     fn keys_never_print_their_bytes() {
-        assert_eq!(format!("{:?}", MasterKey::generate()), "MasterKey(<redacted>)");
+        assert_eq!(
+            format!("{:?}", MasterKey::generate()),
+            "MasterKey(<redacted>)"
+        );
         assert_eq!(
             format!("{:?}", SecretValue::new("hunter2".into())),
             "SecretValue(<redacted>)"
         );
-        assert_eq!(MasterKey::from_bytes(&[0; 31]).unwrap_err(), CryptoError::KeyLength(31));
+        assert_eq!(
+            MasterKey::from_bytes(&[0; 31]).unwrap_err(),
+            CryptoError::KeyLength(31)
+        );
     }
 }

@@ -1,8 +1,8 @@
 //! What can go wrong in the store. User-facing variants carry enough to name the problem;
 //! database and crypto causes are for the server log only (see `server_fns::errors`).
 
-use crate::model::Field;
 use super::crypto::CryptoError;
+use crate::model::Field;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -62,11 +62,13 @@ impl SecretStore {
     /// The first start stores a value sealed with the master key; every later start must open it.
     async fn check_master_key(&self) -> Result<(), OpenError> {
         let check = self.master.key_check()?;
-        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
-            .bind(KEY_CHECK_SETTING)
-            .bind(check)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(KEY_CHECK_SETTING)
+        .bind(check)
+        .execute(&self.pool)
+        .await?;
         let stored: Vec<u8> = sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
             .bind(KEY_CHECK_SETTING)
             .fetch_one(&self.pool)

@@ -15,7 +15,11 @@ async fn open_store() -> TestStore {
     let store = SecretStore::open(&url, MasterKey::from_bytes(&[7; 32]).unwrap())
         .await
         .unwrap();
-    TestStore { store, url, _dir: dir }
+    TestStore {
+        store,
+        url,
+        _dir: dir,
+    }
 }
 
 fn secret(name: &str, value: &str) -> NewSecret {
@@ -32,7 +36,13 @@ async fn secrets_round_trip_through_the_store() {
     let app = t.store.create_application("voice-bot").await.unwrap();
     let meta = t
         .store
-        .create_secret(app.id, NewSecret { description: "d".repeat(250), ..secret("API_KEY", "s3cr3t\nline2") })
+        .create_secret(
+            app.id,
+            NewSecret {
+                description: "d".repeat(250),
+                ..secret("API_KEY", "s3cr3t\nline2")
+            },
+        )
         .await
         .unwrap();
     assert_eq!(meta.name, "API_KEY");
@@ -40,35 +50,72 @@ async fn secrets_round_trip_through_the_store() {
     let value = t.store.read_secret_value(app.id, meta.id).await.unwrap();
     assert_eq!(value.expose(), "s3cr3t\nline2");
 
-    let page = t.store.list_secrets(app.id, &SecretFilter::default()).await.unwrap();
+    let page = t
+        .store
+        .list_secrets(app.id, &SecretFilter::default())
+        .await
+        .unwrap();
     assert_eq!(page.total, 1);
     assert_eq!(page.items, vec![meta]);
-    assert_eq!(t.store.get_application(app.id).await.unwrap().secret_count, 1);
+    assert_eq!(
+        t.store.get_application(app.id).await.unwrap().secret_count,
+        1
+    );
 }
 
 #[tokio::test]
 async fn update_renames_and_replaces_only_what_is_given() {
     let t = open_store().await;
     let app = t.store.create_application("app").await.unwrap();
-    let meta = t.store.create_secret(app.id, secret("old", "v1")).await.unwrap();
+    let meta = t
+        .store
+        .create_secret(app.id, secret("old", "v1"))
+        .await
+        .unwrap();
     let renamed = t
         .store
-        .update_secret(app.id, meta.id, SecretChanges { name: Some("new".into()), ..Default::default() })
+        .update_secret(
+            app.id,
+            meta.id,
+            SecretChanges {
+                name: Some("new".into()),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(renamed.name, "new");
-    assert_eq!(t.store.read_secret_value(app.id, meta.id).await.unwrap().expose(), "v1");
+    assert_eq!(
+        t.store
+            .read_secret_value(app.id, meta.id)
+            .await
+            .unwrap()
+            .expose(),
+        "v1"
+    );
     t.store
         .update_secret(
             app.id,
             meta.id,
-            SecretChanges { value: Some(SecretValue::new("v2".into())), ..Default::default() },
+            SecretChanges {
+                value: Some(SecretValue::new("v2".into())),
+                ..Default::default()
+            },
         )
         .await
         .unwrap();
-    assert_eq!(t.store.read_secret_value(app.id, meta.id).await.unwrap().expose(), "v2");
+    assert_eq!(
+        t.store
+            .read_secret_value(app.id, meta.id)
+            .await
+            .unwrap()
+            .expose(),
+        "v2"
+    );
     assert!(matches!(
-        t.store.update_secret(app.id, meta.id, SecretChanges::default()).await,
+        t.store
+            .update_secret(app.id, meta.id, SecretChanges::default())
+            .await,
         Err(StoreError::NothingToChange)
     ));
 }
@@ -77,28 +124,62 @@ async fn update_renames_and_replaces_only_what_is_given() {
 async fn duplicate_and_invalid_names_are_refused_without_changing_anything() {
     let t = open_store().await;
     let app = t.store.create_application("app").await.unwrap();
-    let a = t.store.create_secret(app.id, secret("a", "1")).await.unwrap();
-    t.store.create_secret(app.id, secret("b", "2")).await.unwrap();
+    let a = t
+        .store
+        .create_secret(app.id, secret("a", "1"))
+        .await
+        .unwrap();
+    t.store
+        .create_secret(app.id, secret("b", "2"))
+        .await
+        .unwrap();
     assert!(matches!(
         t.store.create_secret(app.id, secret("a", "3")).await,
         Err(StoreError::DuplicateSecret(n)) if n == "a"
     ));
     assert!(matches!(
         t.store
-            .update_secret(app.id, a.id, SecretChanges { name: Some("b".into()), ..Default::default() })
+            .update_secret(
+                app.id,
+                a.id,
+                SecretChanges {
+                    name: Some("b".into()),
+                    ..Default::default()
+                }
+            )
             .await,
         Err(StoreError::DuplicateSecret(_))
     ));
     assert!(matches!(
         t.store.create_secret(app.id, secret("1bad", "x")).await,
-        Err(StoreError::Invalid { field: Field::SecretName, .. })
+        Err(StoreError::Invalid {
+            field: Field::SecretName,
+            ..
+        })
     ));
     assert!(matches!(
         t.store.create_secret(app.id, secret("ok", "")).await,
-        Err(StoreError::Invalid { field: Field::SecretValue, .. })
+        Err(StoreError::Invalid {
+            field: Field::SecretValue,
+            ..
+        })
     ));
-    assert_eq!(t.store.read_secret_value(app.id, a.id).await.unwrap().expose(), "1");
-    assert_eq!(t.store.list_secrets(app.id, &SecretFilter::default()).await.unwrap().total, 2);
+    assert_eq!(
+        t.store
+            .read_secret_value(app.id, a.id)
+            .await
+            .unwrap()
+            .expose(),
+        "1"
+    );
+    assert_eq!(
+        t.store
+            .list_secrets(app.id, &SecretFilter::default())
+            .await
+            .unwrap()
+            .total,
+        2
+    );
     assert!(matches!(
         t.store.create_application("app").await,
         Err(StoreError::DuplicateApplication(_))
@@ -110,15 +191,29 @@ async fn secrets_are_scoped_to_their_application() {
     let t = open_store().await;
     let one = t.store.create_application("one").await.unwrap();
     let two = t.store.create_application("two").await.unwrap();
-    let s = t.store.create_secret(one.id, secret("same", "one's")).await.unwrap();
+    let s = t
+        .store
+        .create_secret(one.id, secret("same", "one's"))
+        .await
+        .unwrap();
     assert!(matches!(
         t.store.read_secret_value(two.id, s.id).await,
         Err(StoreError::SecretNotFound)
     ));
-    assert!(matches!(t.store.delete_secret(two.id, s.id).await, Err(StoreError::SecretNotFound)));
-    assert!(t.store.create_secret(two.id, secret("same", "two's")).await.is_ok());
     assert!(matches!(
-        t.store.list_secrets(ApplicationId(999), &SecretFilter::default()).await,
+        t.store.delete_secret(two.id, s.id).await,
+        Err(StoreError::SecretNotFound)
+    ));
+    assert!(
+        t.store
+            .create_secret(two.id, secret("same", "two's"))
+            .await
+            .is_ok()
+    );
+    assert!(matches!(
+        t.store
+            .list_secrets(ApplicationId(999), &SecretFilter::default())
+            .await,
         Err(StoreError::ApplicationNotFound)
     ));
 }
@@ -128,16 +223,47 @@ async fn filter_and_paging() {
     let t = open_store().await;
     let app = t.store.create_application("app").await.unwrap();
     for name in ["alpha_key", "Beta_KEY", "gamma", "a_b", "axb"] {
-        t.store.create_secret(app.id, secret(name, "v")).await.unwrap();
+        t.store
+            .create_secret(app.id, secret(name, "v"))
+            .await
+            .unwrap();
     }
-    let filter = |part: &str, limit, offset| SecretFilter { name_part: Some(part.into()), limit, offset };
-    let page = t.store.list_secrets(app.id, &filter("KEY", 10, 0)).await.unwrap();
-    assert_eq!(page.items.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["alpha_key", "Beta_KEY"]);
-    let page = t.store.list_secrets(app.id, &filter("key", 1, 1)).await.unwrap();
+    let filter = |part: &str, limit, offset| SecretFilter {
+        name_part: Some(part.into()),
+        limit,
+        offset,
+    };
+    let page = t
+        .store
+        .list_secrets(app.id, &filter("KEY", 10, 0))
+        .await
+        .unwrap();
+    assert_eq!(
+        page.items
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>(),
+        ["alpha_key", "Beta_KEY"]
+    );
+    let page = t
+        .store
+        .list_secrets(app.id, &filter("key", 1, 1))
+        .await
+        .unwrap();
     assert_eq!((page.total, page.items[0].name.as_str()), (2, "Beta_KEY"));
     // `_` matches only an underscore, not any character.
-    let page = t.store.list_secrets(app.id, &filter("a_b", 10, 0)).await.unwrap();
-    assert_eq!(page.items.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["a_b"]);
+    let page = t
+        .store
+        .list_secrets(app.id, &filter("a_b", 10, 0))
+        .await
+        .unwrap();
+    assert_eq!(
+        page.items
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>(),
+        ["a_b"]
+    );
 }
 
 #[tokio::test]
@@ -145,22 +271,53 @@ async fn deleting_an_application_deletes_its_secrets() {
     let t = open_store().await;
     let app = t.store.create_application("gone").await.unwrap();
     let keep = t.store.create_application("kept").await.unwrap();
-    t.store.create_secret(app.id, secret("a", "1")).await.unwrap();
-    t.store.create_secret(app.id, secret("b", "2")).await.unwrap();
-    let kept = t.store.create_secret(keep.id, secret("c", "3")).await.unwrap();
+    t.store
+        .create_secret(app.id, secret("a", "1"))
+        .await
+        .unwrap();
+    t.store
+        .create_secret(app.id, secret("b", "2"))
+        .await
+        .unwrap();
+    let kept = t
+        .store
+        .create_secret(keep.id, secret("c", "3"))
+        .await
+        .unwrap();
     assert_eq!(t.store.delete_application(app.id).await.unwrap(), 2);
-    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM secrets").fetch_one(&t.store.pool).await.unwrap();
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM secrets")
+        .fetch_one(&t.store.pool)
+        .await
+        .unwrap();
     assert_eq!(left, 1);
-    assert_eq!(t.store.read_secret_value(keep.id, kept.id).await.unwrap().expose(), "3");
-    assert!(matches!(t.store.delete_application(app.id).await, Err(StoreError::ApplicationNotFound)));
+    assert_eq!(
+        t.store
+            .read_secret_value(keep.id, kept.id)
+            .await
+            .unwrap()
+            .expose(),
+        "3"
+    );
+    assert!(matches!(
+        t.store.delete_application(app.id).await,
+        Err(StoreError::ApplicationNotFound)
+    ));
 }
 
 #[tokio::test]
 async fn swapped_ciphertexts_fail_to_decrypt() {
     let t = open_store().await;
     let app = t.store.create_application("app").await.unwrap();
-    let a = t.store.create_secret(app.id, secret("a", "value-a")).await.unwrap();
-    let b = t.store.create_secret(app.id, secret("b", "value-b")).await.unwrap();
+    let a = t
+        .store
+        .create_secret(app.id, secret("a", "value-a"))
+        .await
+        .unwrap();
+    let b = t
+        .store
+        .create_secret(app.id, secret("b", "value-b"))
+        .await
+        .unwrap();
     let blob = |id: SecretId| {
         sqlx::query_scalar::<_, Vec<u8>>("SELECT sealed_value FROM secrets WHERE id = $1")
             .bind(id.0)
@@ -181,7 +338,10 @@ async fn swapped_ciphertexts_fail_to_decrypt() {
             Err(StoreError::Crypto(crypto::CryptoError::Open))
         ));
     }
-    assert!(matches!(t.store.read_secret_value(app.id, SecretId(999)).await, Err(StoreError::SecretNotFound)));
+    assert!(matches!(
+        t.store.read_secret_value(app.id, SecretId(999)).await,
+        Err(StoreError::SecretNotFound)
+    ));
 }
 
 #[tokio::test]
@@ -191,6 +351,8 @@ async fn reopening_with_another_master_key_is_refused() {
     t.store.close().await;
     let wrong = SecretStore::open(&t.url, MasterKey::from_bytes(&[8; 32]).unwrap()).await;
     assert!(matches!(wrong, Err(OpenError::WrongMasterKey)));
-    let right = SecretStore::open(&t.url, MasterKey::from_bytes(&[7; 32]).unwrap()).await.unwrap();
+    let right = SecretStore::open(&t.url, MasterKey::from_bytes(&[7; 32]).unwrap())
+        .await
+        .unwrap();
     assert_eq!(right.list_applications().await.unwrap().len(), 1);
 }

@@ -66,8 +66,15 @@ impl Server {
     async fn wait_ready(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
-            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
-                panic!("strongroom exited with {status} before serving:\n{}", self.logs());
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                panic!(
+                    "strongroom exited with {status} before serving:\n{}",
+                    self.logs()
+                );
             }
             let url = format!("{}/healthz", self.base);
             if let Ok(response) = self.client.get(&url).send().await
@@ -77,7 +84,10 @@ impl Server {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("strongroom did not answer /healthz within 30 s:\n{}", self.logs());
+        panic!(
+            "strongroom did not answer /healthz within 30 s:\n{}",
+            self.logs()
+        );
     }
 
     /// Calls a server function with form-encoded arguments; `Ok` is the decoded result, `Err` the
@@ -104,7 +114,10 @@ impl Server {
     }
 
     pub async fn create_application(&self, name: &str) -> i64 {
-        let app = self.call("create_application", &[("name", name)]).await.expect("create_application");
+        let app = self
+            .call("create_application", &[("name", name)])
+            .await
+            .expect("create_application");
         app["id"].as_i64().expect("application id")
     }
 
@@ -113,7 +126,12 @@ impl Server {
         let secret = self
             .call(
                 "create_secret",
-                &[("application_id", &app), ("name", name), ("value", value), ("description", description)],
+                &[
+                    ("application_id", &app),
+                    ("name", name),
+                    ("value", value),
+                    ("description", description),
+                ],
             )
             .await
             .expect("create_secret");
@@ -136,7 +154,9 @@ impl Server {
     /// Stops the server the way a service manager does (SIGTERM) and waits for it to exit.
     pub fn stop(&mut self) -> ExitStatus {
         let mut child = self.child.take().expect("server already stopped");
-        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
         child.wait().expect("wait for strongroom")
     }
 
