@@ -29,9 +29,9 @@ build: tools
 ## test: Rust unit and integration tests, then the Playwright suite against the release build
 test: test-rust test-e2e
 
+# One cargo call for both crates: the same feature set, so leptos is built once, not twice.
 test-rust:
-	cargo test -p app --features ssr
-	cargo test -p server
+	cargo test -p app -p server --features app/ssr
 
 test-e2e: build test-tools
 	cd end2end && npx playwright test
@@ -39,8 +39,7 @@ test-e2e: build test-tools
 ## lint: formatting and clippy, as CI expects them clean
 lint:
 	cargo fmt --all -- --check
-	cargo clippy -p app --features ssr --all-targets -- -D warnings
-	cargo clippy -p server --all-targets -- -D warnings
+	cargo clippy -p app -p server --features app/ssr --all-targets -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 fmt:

@@ -20,6 +20,9 @@ pub enum PanelError {
          look for this reference in the server log."
     )]
     Internal(String),
+    /// The request itself was malformed (a hand-made call with a missing or non-numeric id, say).
+    #[error("The request was malformed: {0}")]
+    BadRequest(String),
     /// The request never got a proper answer (server down, connection lost, bad response).
     #[error("Could not reach the Strongroom server ({0}). Check that it is running and try again.")]
     Transport(String),
@@ -47,6 +50,18 @@ impl FromServerFnError for PanelError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        PanelError::Transport(value.to_string())
+        match value {
+            // Raised on the server while decoding the arguments: the caller's fault, not ours.
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => {
+                #[cfg(feature = "ssr")]
+                if let Some(response) =
+                    leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
+                {
+                    response.set_status(axum::http::StatusCode::BAD_REQUEST);
+                }
+                PanelError::BadRequest(value.to_string())
+            }
+            other => PanelError::Transport(other.to_string()),
+        }
     }
 }

@@ -101,6 +101,7 @@ test.describe.serial('control panel', () => {
     await page.getByRole('link', { name: 'voice-bot' }).click();
     await page.getByRole('button', { name: 'Edit API_KEY' }).click();
     const dialog = page.getByRole('dialog', { name: 'Edit API_KEY' });
+    await expect(dialog.getByLabel('Value')).toBeFocused();
     await expect(dialog.getByLabel('Value')).toHaveValue('');
     await expect(dialog.getByLabel('Value')).toHaveAttribute('placeholder', /keep the current value/);
     await dialog.getByLabel('Name').fill('API_TOKEN');
@@ -119,6 +120,12 @@ test.describe.serial('control panel', () => {
     const dialog = page.getByRole('dialog', { name: 'Delete secret' });
     await expect(dialog).toContainText('Delete the secret "DB_PASSWORD"?');
     await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await expect(page.getByRole('row', { name: /DB_PASSWORD/ })).toBeVisible();
+    // A click on the backdrop dismisses too, deleting nothing.
+    await page.getByRole('button', { name: 'Delete DB_PASSWORD' }).click();
+    await expect(dialog).toBeVisible();
+    await page.mouse.click(5, 5);
+    await expect(dialog).toBeHidden();
     await expect(page.getByRole('row', { name: /DB_PASSWORD/ })).toBeVisible();
 
     await page.getByRole('button', { name: 'Delete DB_PASSWORD' }).click();
@@ -150,7 +157,9 @@ test.describe.serial('control panel', () => {
     await page.getByRole('button', { name: 'Delete voice-bot' }).click();
     const dialog = page.getByRole('dialog', { name: 'Delete application' });
     await expect(dialog).toContainText('Delete the application "voice-bot" and its 1 secret?');
-    await dialog.getByRole('button', { name: 'Delete application' }).click();
+    // The confirm button has the focus: Enter confirms, keyboard only.
+    await expect(dialog.getByRole('button', { name: 'Delete application' })).toBeFocused();
+    await page.keyboard.press('Enter');
     await expect(dialog).toBeHidden();
     await expect(page.getByRole('heading', { name: 'No applications yet' })).toBeVisible();
   });

@@ -150,3 +150,42 @@ async fn pages_render_on_the_server_and_unknown_pages_are_404() {
 
     assert_eq!(server.get("/no/such/page").await.status(), 404);
 }
+
+#[tokio::test]
+async fn bad_input_gets_a_4xx_that_names_the_problem_never_a_5xx() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("data")).await;
+    let app = server.create_application("statuses").await.to_string();
+    let cases: [(&str, Vec<(&str, &str)>, u16, &str); 5] = [
+        ("create_application", vec![("name", "Nope")], 422, "Invalid"),
+        (
+            "list_secrets",
+            vec![("application_id", "987654")],
+            404,
+            "NotFound",
+        ),
+        (
+            "list_secrets",
+            vec![("application_id", "not-a-number")],
+            400,
+            "BadRequest",
+        ),
+        (
+            "create_secret",
+            vec![("application_id", &app), ("name", "X")],
+            400,
+            "BadRequest",
+        ),
+        (
+            "delete_secret",
+            vec![("application_id", &app), ("secret_id", "12345")],
+            404,
+            "NotFound",
+        ),
+    ];
+    for (function, args, status, variant) in cases {
+        let (got, body) = server.call_raw(function, &args).await;
+        assert_eq!(got, status, "{function} {args:?}: {body}");
+        assert!(body.get(variant).is_some(), "{function} {args:?}: {body}");
+    }
+}

@@ -14,8 +14,6 @@ pub fn ConfirmDialog(
     #[prop(into)] on_close: Callback<()>,
 ) -> impl IntoView {
     let pending = action.pending();
-    let confirm_ref = NodeRef::<leptos::html::Button>::new();
-    super::dialog::focus_on_open(confirm_ref);
     let error = move || {
         action
             .value()
@@ -35,7 +33,7 @@ pub fn ConfirmDialog(
                 <button
                     type="button"
                     class="button danger"
-                    node_ref=confirm_ref
+                    autofocus=true
                     disabled=pending
                     on:click=move |_| {
                         action.dispatch(());

@@ -1,32 +1,41 @@
-use leptos::ev;
 use leptos::prelude::*;
 
-/// A modal dialog. Esc or a click on the backdrop closes it; the content decides what has the
-/// initial focus (see `focus_on_open`).
+/// A modal dialog on the native `<dialog>` element, opened with `showModal()`: the browser makes
+/// the rest of the page inert, keeps Tab inside, and gives the first `autofocus` field the focus.
+/// Esc (the `cancel` event) or a click on the backdrop asks the owner to close it.
 #[component]
 pub fn Dialog(
     #[prop(into)] title: String,
     #[prop(into)] on_close: Callback<()>,
     children: Children,
 ) -> impl IntoView {
-    let handle = window_event_listener(ev::keydown, move |event| {
-        if event.key() == "Escape" {
-            event.prevent_default();
-            on_close.run(());
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    Effect::new(move |_| {
+        if let Some(dialog) = dialog.get()
+            && !dialog.open()
+        {
+            let _ = dialog.show_modal();
         }
     });
-    on_cleanup(move || handle.remove());
 
     view! {
-        <div
-            class="backdrop"
+        <dialog
+            class="dialog"
+            node_ref=dialog
+            aria-labelledby="dialog-title"
+            on:cancel=move |event: leptos::ev::Event| {
+                // The owner removes the dialog; the browser must not close it behind its back.
+                event.prevent_default();
+                on_close.run(());
+            }
             on:mousedown=move |event| {
+                // The dialog element itself is hit only on its backdrop; its content is a child.
                 if event.target() == event.current_target() {
                     on_close.run(());
                 }
             }
         >
-            <section class="dialog" role="dialog" aria-modal="true" aria-labelledby="dialog-title">
+            <div class="dialog-body">
                 <header class="dialog-header">
                     <h2 id="dialog-title">{title}</h2>
                     <button
@@ -40,22 +49,7 @@ pub fn Dialog(
                     </button>
                 </header>
                 {children()}
-            </section>
-        </div>
+            </div>
+        </dialog>
     }
-}
-
-/// Moves the keyboard focus to `target` once it is in the page (dialogs open with the focus on
-/// their first field).
-pub fn focus_on_open<E>(target: NodeRef<E>)
-where
-    E: leptos::html::ElementType + 'static,
-    E::Output: AsRef<web_sys::HtmlElement> + Clone + 'static,
-    NodeRef<E>: Get<Value = Option<E::Output>>,
-{
-    Effect::new(move |_| {
-        if let Some(element) = target.get() {
-            let _ = element.as_ref().focus();
-        }
-    });
 }

@@ -6,5 +6,4 @@ mod field;
 
 pub use confirm::ConfirmDialog;
 pub use dialog::Dialog;
-pub use dialog::focus_on_open;
 pub use field::FieldMessage;

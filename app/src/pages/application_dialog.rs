@@ -50,8 +50,6 @@ pub fn ApplicationDialog(
     });
     let general_error = move || server_error.get().and_then(|e| e.general());
     let pending = save.pending();
-    let input = NodeRef::<leptos::html::Input>::new();
-    crate::components::focus_on_open(input);
 
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
@@ -71,7 +69,7 @@ pub fn ApplicationDialog(
                         type="text"
                         id="application-name"
                         name="name"
-                        node_ref=input
+                        autofocus=true
                         autocomplete="off"
                         spellcheck="false"
                         aria-invalid=move || name_error.get().is_some().to_string()

@@ -4,7 +4,7 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
-use crate::components::{Dialog, FieldMessage, focus_on_open};
+use crate::components::{Dialog, FieldMessage};
 use crate::error::PanelError;
 use crate::model::{ApplicationId, Field, SecretMeta};
 use crate::server_fns::{create_secret, update_secret};
@@ -88,14 +88,6 @@ pub fn SecretDialog(
     let general_error = move || server_error.get().and_then(|e| e.general());
     let pending = save.pending();
 
-    let name_input = NodeRef::<leptos::html::Input>::new();
-    let value_input = NodeRef::<leptos::html::Textarea>::new();
-    if editing.is_some() {
-        focus_on_open(value_input);
-    } else {
-        focus_on_open(name_input);
-    }
-
     let send = move || {
         submitted.set(true);
         if local_name_error().is_none() && local_value_error().is_none() && !pending.get_untracked()
@@ -122,7 +114,7 @@ pub fn SecretDialog(
                         type="text"
                         id="secret-name"
                         name="name"
-                        node_ref=name_input
+                        autofocus=editing.is_none()
                         spellcheck="false"
                         aria-invalid=move || name_error.get().is_some().to_string()
                         aria-describedby="secret-name-hint secret-name-error"
@@ -145,7 +137,7 @@ pub fn SecretDialog(
                         name="value"
                         rows="4"
                         class="mono"
-                        node_ref=value_input
+                        autofocus=editing.is_some()
                         spellcheck="false"
                         placeholder=if editing.is_some() { "Leave empty to keep the current value" } else { "" }
                         aria-invalid=move || value_error.get().is_some().to_string()

@@ -4,32 +4,51 @@
 use crate::error::PanelError;
 use crate::model::Field;
 use crate::store::StoreError;
+use axum::http::StatusCode;
+use leptos::prelude::use_context;
+use leptos_axum::ResponseOptions;
 
 impl From<StoreError> for PanelError {
     fn from(err: StoreError) -> Self {
-        match err {
-            StoreError::Invalid { field, message } => PanelError::Invalid { field, message },
-            StoreError::DuplicateApplication(_) => PanelError::Invalid {
-                field: Field::ApplicationName,
-                message: err.to_string(),
-            },
-            StoreError::DuplicateSecret(_) => PanelError::Invalid {
-                field: Field::SecretName,
-                message: err.to_string(),
-            },
-            StoreError::NothingToChange => PanelError::Invalid {
-                field: Field::SecretValue,
-                message: "Nothing to change: edit a field first.".into(),
-            },
-            StoreError::ApplicationNotFound => PanelError::NotFound(
-                "This application no longer exists; it may have been deleted. Go back to Applications."
-                    .into(),
-            ),
-            StoreError::SecretNotFound => PanelError::NotFound(
-                "This secret no longer exists; it may have been deleted. Reload the page.".into(),
-            ),
-            StoreError::Database(_) | StoreError::Crypto(_) => internal(&err),
+        let error = panel_error(err);
+        // The HTTP status says what kind of failure it was (the body says which); only a real
+        // server fault is a 5xx.
+        let status = match &error {
+            PanelError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            PanelError::NotFound(_) => StatusCode::NOT_FOUND,
+            PanelError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            PanelError::Internal(_) | PanelError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if let Some(response) = use_context::<ResponseOptions>() {
+            response.set_status(status);
         }
+        error
+    }
+}
+
+fn panel_error(err: StoreError) -> PanelError {
+    match err {
+        StoreError::Invalid { field, message } => PanelError::Invalid { field, message },
+        StoreError::DuplicateApplication(_) => PanelError::Invalid {
+            field: Field::ApplicationName,
+            message: err.to_string(),
+        },
+        StoreError::DuplicateSecret(_) => PanelError::Invalid {
+            field: Field::SecretName,
+            message: err.to_string(),
+        },
+        StoreError::NothingToChange => PanelError::Invalid {
+            field: Field::SecretValue,
+            message: "Nothing to change: edit a field first.".into(),
+        },
+        StoreError::ApplicationNotFound => PanelError::NotFound(
+            "This application no longer exists; it may have been deleted. Go back to Applications."
+                .into(),
+        ),
+        StoreError::SecretNotFound => PanelError::NotFound(
+            "This secret no longer exists; it may have been deleted. Reload the page.".into(),
+        ),
+        StoreError::Database(_) | StoreError::Crypto(_) => internal(&err),
     }
 }
 

@@ -62,16 +62,24 @@ pub struct MasterKey(KeyBytes);
 /// One application's data key, unwrapped in memory only while it is used.
 pub struct DataKey(KeyBytes);
 
-macro_rules! redacted_debug {
-    ($($t:ty),*) => {$(
-        impl fmt::Debug for $t {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(concat!(stringify!($t), "(<redacted>)"))
-            }
-        }
-    )*};
+// Keys and values print as `<redacted>`, so a stray `{:?}` can never leak them into a log.
+impl fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MasterKey(<redacted>)")
+    }
 }
-redacted_debug!(MasterKey, DataKey, SecretValue);
+
+impl fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DataKey(<redacted>)")
+    }
+}
+
+impl fmt::Debug for SecretValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretValue(<redacted>)")
+    }
+}
 
 impl MasterKey {
     pub fn generate() -> Self {

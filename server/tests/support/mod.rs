@@ -93,6 +93,16 @@ impl Server {
     /// Calls a server function with form-encoded arguments; `Ok` is the decoded result, `Err` the
     /// decoded `PanelError`.
     pub async fn call(&self, function: &str, args: &[(&str, &str)]) -> Result<Value, Value> {
+        let (status, body) = self.call_raw(function, args).await;
+        if (200..300).contains(&status) {
+            Ok(body)
+        } else {
+            Err(body)
+        }
+    }
+
+    /// Like `call`, but returns the HTTP status with the decoded body.
+    pub async fn call_raw(&self, function: &str, args: &[(&str, &str)]) -> (u16, Value) {
         let response = self
             .client
             .post(format!("{}/api/{function}", self.base))
@@ -100,9 +110,8 @@ impl Server {
             .send()
             .await
             .expect("request failed");
-        let ok = response.status().is_success();
-        let body: Value = response.json().await.expect("JSON body");
-        if ok { Ok(body) } else { Err(body) }
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON body"))
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
