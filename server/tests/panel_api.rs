@@ -156,7 +156,9 @@ async fn bad_input_gets_a_4xx_that_names_the_problem_never_a_5xx() {
     let tmp = tempfile::tempdir().unwrap();
     let server = Server::start(&tmp.path().join("data")).await;
     let app = server.create_application("statuses").await.to_string();
-    let cases: [(&str, Vec<(&str, &str)>, u16, &str); 5] = [
+    // (server function, arguments, expected status, expected PanelError variant)
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, u16, &'a str);
+    let cases: [Case; 5] = [
         ("create_application", vec![("name", "Nope")], 422, "Invalid"),
         (
             "list_secrets",
