@@ -218,6 +218,10 @@ async fn secrets_are_scoped_to_their_application() {
     ));
 }
 
+fn names(page: &crate::model::SecretPage) -> Vec<&str> {
+    page.items.iter().map(|s| s.name.as_str()).collect()
+}
+
 #[tokio::test]
 async fn filter_and_paging() {
     let t = open_store().await;
@@ -238,13 +242,7 @@ async fn filter_and_paging() {
         .list_secrets(app.id, &filter("KEY", 10, 0))
         .await
         .unwrap();
-    assert_eq!(
-        page.items
-            .iter()
-            .map(|s| s.name.as_str())
-            .collect::<Vec<_>>(),
-        ["alpha_key", "Beta_KEY"]
-    );
+    assert_eq!(names(&page), ["alpha_key", "Beta_KEY"]);
     let page = t
         .store
         .list_secrets(app.id, &filter("key", 1, 1))
@@ -257,13 +255,7 @@ async fn filter_and_paging() {
         .list_secrets(app.id, &filter("a_b", 10, 0))
         .await
         .unwrap();
-    assert_eq!(
-        page.items
-            .iter()
-            .map(|s| s.name.as_str())
-            .collect::<Vec<_>>(),
-        ["a_b"]
-    );
+    assert_eq!(names(&page), ["a_b"]);
 }
 
 #[tokio::test]
