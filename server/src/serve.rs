@@ -8,6 +8,7 @@ use axum::routing::get;
 use leptos::config::{Env, LeptosOptions};
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use std::os::unix::fs::DirBuilderExt;
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::ServeArgs;
@@ -75,7 +76,11 @@ pub fn router(options: LeptosOptions, store: SecretStore) -> Router {
 
 async fn open_store(args: &ServeArgs) -> anyhow::Result<SecretStore> {
     let data_dir = &args.store.data_dir;
-    std::fs::create_dir_all(data_dir)
+    // 0700: the database holds names and descriptions in plaintext, and the key file sits beside it.
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(data_dir)
         .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
     let key_file = args.store.master_key_file();
     let env_key = std::env::var(master_key::ENV_VAR)

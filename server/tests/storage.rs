@@ -195,15 +195,13 @@ async fn a_missing_key_file_for_an_existing_database_is_explained_not_replaced()
 }
 
 #[tokio::test]
-async fn a_generated_key_file_is_private() {
+async fn a_new_data_directory_and_its_key_file_are_private() {
     use std::os::unix::fs::PermissionsExt;
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let mut server = Server::start(&data).await;
     server.stop();
-    let mode = std::fs::metadata(data.join("master.key"))
-        .unwrap()
-        .permissions()
-        .mode();
-    assert_eq!(mode & 0o777, 0o600);
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data.join("master.key")), 0o600);
+    assert_eq!(mode(&data), 0o700);
 }
