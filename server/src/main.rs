@@ -2,6 +2,7 @@
 
 mod cli;
 mod master_key;
+mod request_guard;
 mod serve;
 
 use clap::Parser;

@@ -3,8 +3,8 @@
 use anyhow::Context;
 use app::store::{OpenError, SecretStore};
 use app::{App, shell};
-use axum::Router;
 use axum::routing::get;
+use axum::{Router, middleware};
 use leptos::config::{Env, LeptosOptions};
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -13,6 +13,7 @@ use tracing_subscriber::EnvFilter;
 
 use crate::cli::ServeArgs;
 use crate::master_key::{self, KeySource};
+use crate::request_guard::{self, GuardConfig};
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_logging(&args.log)?;
@@ -24,7 +25,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .env(Env::PROD)
         .site_addr(args.listen)
         .build();
-    let app = router(options, store.clone());
+    let guard = GuardConfig {
+        loopback_only: args.listen.ip().is_loopback(),
+    };
+    let app = router(options, store.clone(), guard);
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -62,7 +66,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 /// The whole HTTP surface; separate from `run` so tests can drive it without a socket.
-pub fn router(options: LeptosOptions, store: SecretStore) -> Router {
+pub fn router(options: LeptosOptions, store: SecretStore, guard: GuardConfig) -> Router {
     let routes = generate_route_list(App);
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -72,6 +76,7 @@ pub fn router(options: LeptosOptions, store: SecretStore) -> Router {
         })
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options)
+        .layer(middleware::from_fn_with_state(guard, request_guard::guard))
 }
 
 async fn open_store(args: &ServeArgs) -> anyhow::Result<SecretStore> {

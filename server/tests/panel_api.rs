@@ -191,3 +191,51 @@ async fn bad_input_gets_a_4xx_that_names_the_problem_never_a_5xx() {
         assert!(body.get(variant).is_some(), "{function} {args:?}: {body}");
     }
 }
+
+#[tokio::test]
+async fn cross_site_writes_and_foreign_host_names_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("data")).await;
+    let client = reqwest::Client::new();
+    let post = |origin: Option<&'static str>, host: Option<&'static str>| {
+        let mut request = client
+            .post(format!("{}/api/create_application", server.base))
+            .form(&[("name", "from-elsewhere")]);
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        if let Some(host) = host {
+            request = request.header("host", host);
+        }
+        request.send()
+    };
+    // A form on another website posting to the panel (the drive-by delete or create).
+    let response = post(Some("http://evil.example"), None).await.unwrap();
+    assert_eq!(response.status(), 403);
+    // DNS rebinding: a foreign name that resolves to loopback.
+    let response = post(None, Some("evil.example:3000")).await.unwrap();
+    assert_eq!(response.status(), 421);
+    let page = client
+        .get(format!("{}/", server.base))
+        .header("host", "evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 421, "pages are refused too");
+    assert_eq!(
+        server.call("list_applications", &[]).await.unwrap(),
+        json!([]),
+        "nothing was created"
+    );
+
+    // The panel's own origin is accepted.
+    let origin = server.base.clone();
+    let response = client
+        .post(format!("{}/api/create_application", server.base))
+        .header("origin", origin)
+        .form(&[("name", "from-panel")])
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+}
