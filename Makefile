@@ -15,6 +15,8 @@ CARGO_LEPTOS_VERSION := 0.3.10
 BINARYEN_VERSION := 132.0.0
 WASM_BINDGEN_VERSION = $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"/\1/p;}' Cargo.lock)
 RELEASE_BIN := target/release/strongroom
+# apt-get needs root; a developer's account gets sudo.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run build test test-rust test-e2e tools test-tools lint fmt clean
 
@@ -36,8 +38,8 @@ test-rust:
 test-e2e: build test-tools
 	cd end2end && npx playwright test
 
-## lint: formatting and clippy, as CI expects them clean
-lint:
+## lint: formatting and clippy, as CI expects them clean (the wasm crate needs the wasm target)
+lint: tools
 	cargo fmt --all -- --check
 	cargo clippy -p app -p server --features app/ssr --all-targets -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
@@ -56,7 +58,7 @@ tools:
 		echo "Installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) to match Cargo.lock"; \
 		cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force; \
 	fi
-	@command -v npm >/dev/null || { apt-get update && apt-get install -y nodejs npm; }
+	@command -v npm >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y nodejs npm; }
 	@if [ "$$(wasm-opt --version 2>/dev/null | grep -o 'version [0-9]*')" != "version $(firstword $(subst ., ,$(BINARYEN_VERSION)))" ]; then \
 		echo "Installing wasm-opt (npm binaryen $(BINARYEN_VERSION); Debian's binaryen breaks the wasm)"; \
 		npm install --prefix $(TOOLS) --no-save --no-audit --no-fund binaryen@$(BINARYEN_VERSION); \
@@ -64,7 +66,7 @@ tools:
 
 ## test-tools: Debian's Chromium and the end2end npm packages
 test-tools:
-	@command -v chromium >/dev/null || { apt-get update && apt-get install -y chromium; }
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
 	@if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then \
 		cd end2end && npm ci --no-audit --no-fund; \
 	fi

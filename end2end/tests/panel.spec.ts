@@ -139,7 +139,7 @@ test.describe.serial('control panel', () => {
     await server.start();
     await page.goto(server.url);
     await waitForHydration(page);
-    await expect(page.getByRole('row', { name: /voice-bot/ })).toContainText('1');
+    await expect(page.getByRole('row', { name: /voice-bot/ }).locator('td.num')).toHaveText('1');
     await page.getByRole('link', { name: 'voice-bot' }).click();
     await expect(page.getByRole('row', { name: /API_TOKEN/ })).toContainText('Key for the SMS gateway');
     // Reload: the secrets page has its own URL and renders on the server too.
@@ -151,12 +151,25 @@ test.describe.serial('control panel', () => {
     for (const value of values) expect(server.log).not.toContain(value);
   });
 
+  test('rename the application', async ({ page }) => {
+    await page.goto(server.url);
+    await waitForHydration(page);
+    await page.getByRole('button', { name: 'Rename voice-bot' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Rename voice-bot' });
+    await expect(dialog.getByLabel('Name')).toHaveValue('voice-bot');
+    await dialog.getByLabel('Name').fill('voice-line');
+    await dialog.getByLabel('Name').press('Enter');
+    await expect(dialog).toBeHidden();
+    await expect(page.getByRole('row', { name: /voice-line/ }).locator('td.num')).toHaveText('1');
+    await expect(page.getByRole('link', { name: 'voice-bot' })).toHaveCount(0);
+  });
+
   test('delete the application, told how many secrets go with it', async ({ page }) => {
     await page.goto(server.url);
     await waitForHydration(page);
-    await page.getByRole('button', { name: 'Delete voice-bot' }).click();
+    await page.getByRole('button', { name: 'Delete voice-line' }).click();
     const dialog = page.getByRole('dialog', { name: 'Delete application' });
-    await expect(dialog).toContainText('Delete the application "voice-bot" and its 1 secret?');
+    await expect(dialog).toContainText('Delete the application "voice-line" and its 1 secret?');
     // The confirm button has the focus: Enter confirms, keyboard only.
     await expect(dialog.getByRole('button', { name: 'Delete application' })).toBeFocused();
     await page.keyboard.press('Enter');

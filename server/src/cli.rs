@@ -1,9 +1,12 @@
 //! The command line and its environment variables: one definition, which is also `--help`.
 //! The README's configuration table lists the same options.
 
+use anyhow::Context;
+use app::store::SqliteConnectOptions;
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::str::FromStr;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -67,10 +70,17 @@ pub struct StoreArgs {
 }
 
 impl StoreArgs {
-    pub fn database_url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| {
-            format!("sqlite://{}", self.data_dir.join("strongroom.db").display())
-        })
+    /// The database to open. The default is built from the path, not a URL string, so a data
+    /// directory whose name contains `?` or `#` still means that directory.
+    pub fn database(&self) -> anyhow::Result<SqliteConnectOptions> {
+        match &self.database_url {
+            Some(url) => SqliteConnectOptions::from_str(url).with_context(|| {
+                format!(
+                    "STRONGROOM_DATABASE_URL / --database-url {url:?} is not a valid SQLite URL"
+                )
+            }),
+            None => Ok(SqliteConnectOptions::new().filename(self.data_dir.join("strongroom.db"))),
+        }
     }
 
     pub fn master_key_file(&self) -> PathBuf {
@@ -94,13 +104,24 @@ mod tests {
     fn no_command_means_serve_with_defaults() {
         let cli = Cli::try_parse_from(["strongroom"]).unwrap();
         assert!(cli.command.is_none());
+        let database = cli.serve.store.database().unwrap();
         assert_eq!(
-            cli.serve.store.database_url(),
-            "sqlite://./data/strongroom.db"
+            database.get_filename(),
+            PathBuf::from("./data/strongroom.db")
         );
         assert_eq!(
             cli.serve.store.master_key_file(),
             PathBuf::from("./data/master.key")
+        );
+    }
+
+    #[test]
+    fn odd_characters_in_the_data_dir_are_part_of_the_path() {
+        let cli = Cli::try_parse_from(["strongroom", "--data-dir", "/srv/a?b#c"]).unwrap();
+        let database = cli.serve.store.database().unwrap();
+        assert_eq!(
+            database.get_filename(),
+            PathBuf::from("/srv/a?b#c/strongroom.db")
         );
     }
 

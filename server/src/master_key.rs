@@ -7,8 +7,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use std::fs;
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
 
 pub const ENV_VAR: &str = "STRONGROOM_MASTER_KEY";
 
@@ -58,23 +59,27 @@ fn decode(encoded: &str) -> anyhow::Result<MasterKey> {
     Ok(MasterKey::from_bytes(&bytes)?)
 }
 
+/// Writes the key to a temporary file, syncs it, then links it into place: a crash leaves either
+/// no key file or a complete one, and an existing key file is never overwritten.
 fn write_new_key_file(file: &Path, key: &MasterKey) -> anyhow::Result<()> {
-    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)?;
-    }
-    // create_new: never overwrite a key that appeared meanwhile.
-    let mut out = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(file)?;
-    let mut encoded = STANDARD.encode(key.to_bytes().as_slice());
+    let dir = match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    let mut encoded = Zeroizing::new(STANDARD.encode(key.to_bytes().as_slice()));
     encoded.push('\n');
-    out.write_all(encoded.as_bytes())?;
-    out.sync_all()?;
+    let mut temp = tempfile::Builder::new()
+        .prefix(".master.key.")
+        .permissions(fs::Permissions::from_mode(0o600))
+        .tempfile_in(dir)?;
+    temp.write_all(encoded.as_bytes())?;
+    temp.as_file().sync_all()?;
+    fs::hard_link(temp.path(), file)?;
+    fs::File::open(dir)?.sync_all()?;
     Ok(())
 }
 

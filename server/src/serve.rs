@@ -104,22 +104,26 @@ async fn open_store(args: &ServeArgs) -> anyhow::Result<SecretStore> {
             "generated a new master key; back it up: without it the secrets cannot be read"
         ),
     }
-    let url = args.store.database_url();
-    match SecretStore::open(&url, key).await {
+    let database = args.store.database()?;
+    let location = database.get_filename().display().to_string();
+    match SecretStore::open_with(database, key).await {
         Ok(store) => {
-            tracing::info!(database = %url, "database ready");
+            tracing::info!(database = %location, "database ready");
             Ok(store)
         }
         Err(err) => {
-            if let (KeySource::Generated(path), OpenError::WrongMasterKey) = (&source, &err) {
-                // The database predates this key: the original key file is missing. Do not leave a
-                // useless new key behind to be mistaken for the real one.
+            if let KeySource::Generated(path) = &source {
+                // Nothing was sealed with a key made at this start: don't leave it behind to be
+                // mistaken for the real one at the next start.
                 let _ = std::fs::remove_file(path);
-                return Err(anyhow::anyhow!(
-                    "the database {url} already holds secrets, but its master key file {} is \
-                     missing. Restore that file (or set STRONGROOM_MASTER_KEY) and start again",
-                    path.display()
-                ));
+                if let OpenError::WrongMasterKey = err {
+                    return Err(anyhow::anyhow!(
+                        "the database {location} already holds secrets, but its master key file \
+                         {} is missing. Restore that file (or set STRONGROOM_MASTER_KEY) and start \
+                         again",
+                        path.display()
+                    ));
+                }
             }
             Err(err).context("cannot open the secret store")
         }

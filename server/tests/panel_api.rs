@@ -3,6 +3,7 @@
 
 mod support;
 
+use app::model::{ApplicationId, SecretId};
 use serde_json::json;
 use support::Server;
 
@@ -73,34 +74,95 @@ async fn server_functions_enforce_the_shared_rules_with_field_errors() {
 }
 
 #[tokio::test]
-async fn editing_with_an_empty_value_keeps_the_value_and_deleting_an_application_removes_its_secrets()
- {
+async fn editing_replaces_the_value_only_when_one_is_given() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mut server = Server::start(&data).await;
+    let app = server.create_application("editing").await;
+    let kept = server
+        .create_secret(app, "KEPT", "original-kept", "d")
+        .await;
+    let replaced = server
+        .create_secret(app, "REPLACED", "original-replaced", "")
+        .await;
+    let edit = |id: i64, name: &'static str, value: &'static str, description: &'static str| {
+        let (app, id) = (app.to_string(), id.to_string());
+        let server = &server;
+        async move {
+            server
+                .call(
+                    "update_secret",
+                    &[
+                        ("application_id", app.as_str()),
+                        ("secret_id", &id),
+                        ("name", name),
+                        ("value", value),
+                        ("description", description),
+                    ],
+                )
+                .await
+        }
+    };
+    let updated = edit(kept, "RENAMED", "", "d2").await.unwrap();
+    assert_eq!(updated["name"], json!("RENAMED"));
+    assert_eq!(updated["description"], json!("d2"));
+    edit(replaced, "REPLACED", "new-value", "").await.unwrap();
+    let err = edit(replaced, "RENAMED", "", "").await.unwrap_err();
+    assert_eq!(
+        err["Invalid"]["field"],
+        json!("SecretName"),
+        "rename onto a taken name: {err}"
+    );
+    assert!(server.stop().success());
+
+    let store = support::open_store_files(&data).await;
+    let read = |id| store.read_secret_value(ApplicationId(app), SecretId(id));
+    assert_eq!(
+        read(kept).await.unwrap().expose(),
+        "original-kept",
+        "an empty value must keep it"
+    );
+    assert_eq!(read(replaced).await.unwrap().expose(), "new-value");
+}
+
+#[tokio::test]
+async fn renaming_and_deleting_applications() {
     let tmp = tempfile::tempdir().unwrap();
     let server = Server::start(&tmp.path().join("data")).await;
     let app = server.create_application("lifecycle").await;
-    let id = server.create_secret(app, "OLD", "v1", "d").await;
-    let (app_s, id_s) = (app.to_string(), id.to_string());
-    let updated = server
-        .call(
-            "update_secret",
-            &[
-                ("application_id", &app_s),
-                ("secret_id", &id_s),
-                ("name", "NEW"),
-                ("value", ""),
-                ("description", "d2"),
-            ],
-        )
+    server.create_application("taken").await;
+    let app_s = app.to_string();
+    server.create_secret(app, "ONE", "v", "").await;
+    server.create_secret(app, "TWO", "v", "").await;
+
+    let renamed = server
+        .call("rename_application", &[("id", &app_s), ("name", "renamed")])
         .await
         .unwrap();
     assert_eq!(
-        (updated["name"].as_str(), updated["description"].as_str()),
-        (Some("NEW"), Some("d2"))
+        (renamed["name"].as_str(), renamed["secret_count"].as_i64()),
+        (Some("renamed"), Some(2))
     );
-    server.create_secret(app, "OTHER", "v", "").await;
-
+    for bad in ["taken", "Upper"] {
+        let err = server
+            .call("rename_application", &[("id", &app_s), ("name", bad)])
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err["Invalid"]["field"],
+            json!("ApplicationName"),
+            "{bad}: {err}"
+        );
+    }
     let apps = server.call("list_applications", &[]).await.unwrap();
-    assert_eq!(apps[0]["secret_count"], json!(2));
+    let names: Vec<_> = apps
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].clone())
+        .collect();
+    assert_eq!(names, [json!("renamed"), json!("taken")]);
+
     let deleted = server
         .call("delete_application", &[("id", &app_s)])
         .await
@@ -111,10 +173,8 @@ async fn editing_with_an_empty_value_keeps_the_value_and_deleting_an_application
         .await
         .unwrap_err();
     assert!(err.get("NotFound").is_some(), "{err}");
-    assert_eq!(
-        server.call("list_applications", &[]).await.unwrap(),
-        json!([])
-    );
+    let apps = server.call("list_applications", &[]).await.unwrap();
+    assert_eq!(apps.as_array().unwrap().len(), 1);
 }
 
 #[tokio::test]

@@ -4,15 +4,9 @@
 mod support;
 
 use app::model::{ApplicationId, SecretId};
-use app::store::{MasterKey, SecretStore};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use support::{Server, all_file_bytes, contains};
-
-fn key_from_file(data_dir: &std::path::Path) -> MasterKey {
-    let text = std::fs::read_to_string(data_dir.join("master.key")).expect("master.key");
-    MasterKey::from_bytes(&STANDARD.decode(text.trim()).expect("base64")).expect("32 bytes")
-}
+use support::{Server, all_file_bytes, contains, open_store_files};
 
 #[tokio::test]
 async fn stored_values_never_appear_in_plaintext_in_the_database_files() {
@@ -115,10 +109,7 @@ async fn data_survives_a_restart_and_a_crash() {
     assert!(server.stop().success());
 
     // The values decrypt with the key file the server generated: nothing was lost or garbled.
-    let url = format!("sqlite://{}", data.join("strongroom.db").display());
-    let store = SecretStore::open(&url, key_from_file(&data))
-        .await
-        .expect("reopen");
+    let store = open_store_files(&data).await;
     let app = ApplicationId(app);
     let read = |id| store.read_secret_value(app, SecretId(id));
     assert_eq!(read(kept).await.unwrap().expose(), "value-before-restart");

@@ -23,7 +23,7 @@ pub fn ConfirmDialog(
     };
 
     view! {
-        <Dialog title=title on_close=on_close>
+        <Dialog title=title on_close=on_close dismiss_on_backdrop=true>
             <p class="dialog-text">{message}</p>
             <p class="form-error" role="alert">{error}</p>
             <footer class="dialog-actions">

@@ -2,10 +2,12 @@ use leptos::prelude::*;
 
 /// A modal dialog on the native `<dialog>` element, opened with `showModal()`: the browser makes
 /// the rest of the page inert, keeps Tab inside, and gives the first `autofocus` field the focus.
-/// Esc (the `cancel` event) or a click on the backdrop asks the owner to close it.
+/// Esc (the `cancel` event) asks the owner to close it; so does a click on the backdrop when
+/// `dismiss_on_backdrop` is set (confirmations only: a stray click must not discard a form).
 #[component]
 pub fn Dialog(
     #[prop(into)] title: String,
+    #[prop(optional)] dismiss_on_backdrop: bool,
     #[prop(into)] on_close: Callback<()>,
     children: Children,
 ) -> impl IntoView {
@@ -30,7 +32,7 @@ pub fn Dialog(
             }
             on:mousedown=move |event| {
                 // The dialog element itself is hit only on its backdrop; its content is a child.
-                if event.target() == event.current_target() {
+                if dismiss_on_backdrop && event.target() == event.current_target() {
                     on_close.run(());
                 }
             }

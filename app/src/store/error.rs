@@ -34,7 +34,7 @@ impl StoreError {
 pub enum OpenError {
     #[error("STRONGROOM_DATABASE_URL {url:?} is not a valid SQLite URL: {source}")]
     BadUrl { url: String, source: sqlx::Error },
-    #[error("cannot open the database {url:?}: {source}")]
+    #[error("cannot open the database {url}: {source}")]
     Connect { url: String, source: sqlx::Error },
     #[error("cannot apply the database migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

@@ -12,8 +12,9 @@ mod tests;
 pub use crypto::{MasterKey, SecretValue};
 pub use error::{OpenError, StoreError};
 pub use secrets::{NewSecret, SecretChanges, SecretFilter};
+pub use sqlx::sqlite::SqliteConnectOptions;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::sqlite::{SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,14 +31,24 @@ pub struct SecretStore {
 }
 
 impl SecretStore {
-    /// Opens (creating if needed) the database, applies migrations, and proves that `master` is
-    /// the key this database was created with before anything else can happen.
+    /// Opens (creating if needed) the database at `database_url`; see `open_with`.
     pub async fn open(database_url: &str, master: MasterKey) -> Result<Self, OpenError> {
-        let options = SqliteConnectOptions::from_str(database_url)
-            .map_err(|source| OpenError::BadUrl {
+        let options =
+            SqliteConnectOptions::from_str(database_url).map_err(|source| OpenError::BadUrl {
                 url: database_url.to_owned(),
                 source,
-            })?
+            })?;
+        Self::open_with(options, master).await
+    }
+
+    /// Opens the database, proves that `master` is the key it was created with, and only then
+    /// applies migrations: a wrong key changes nothing.
+    pub async fn open_with(
+        options: SqliteConnectOptions,
+        master: MasterKey,
+    ) -> Result<Self, OpenError> {
+        let location = options.get_filename().display().to_string();
+        let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .foreign_keys(true)
@@ -47,32 +58,51 @@ impl SecretStore {
             .connect_with(options)
             .await
             .map_err(|source| OpenError::Connect {
-                url: database_url.to_owned(),
+                url: location,
                 source,
             })?;
-        sqlx::migrate!("../migrations").run(&pool).await?;
         let store = SecretStore {
             pool,
             master: Arc::new(master),
         };
-        store.check_master_key().await?;
+        let existing_check = store.stored_key_check().await;
+        if let Some(stored) = &existing_check {
+            store
+                .master
+                .verify_key_check(stored)
+                .map_err(|_| OpenError::WrongMasterKey)?;
+        }
+        sqlx::migrate!("../migrations").run(&store.pool).await?;
+        if existing_check.is_none() {
+            store.record_key_check().await?;
+        }
         Ok(store)
     }
 
-    /// The first start stores a value sealed with the master key; every later start must open it.
-    async fn check_master_key(&self) -> Result<(), OpenError> {
-        let check = self.master.key_check()?;
+    /// The key-check value, or `None` for a new database (no `settings` table or no row yet).
+    async fn stored_key_check(&self) -> Option<Vec<u8>> {
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+            .bind(KEY_CHECK_SETTING)
+            .fetch_optional(&self.pool)
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// First start: store a value sealed with the master key. If another replica got there
+    /// first, its value wins and must open with our key too.
+    async fn record_key_check(&self) -> Result<(), OpenError> {
         sqlx::query(
             "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
         )
         .bind(KEY_CHECK_SETTING)
-        .bind(check)
+        .bind(self.master.key_check()?)
         .execute(&self.pool)
         .await?;
-        let stored: Vec<u8> = sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
-            .bind(KEY_CHECK_SETTING)
-            .fetch_one(&self.pool)
-            .await?;
+        let stored = self
+            .stored_key_check()
+            .await
+            .ok_or(OpenError::WrongMasterKey)?;
         self.master
             .verify_key_check(&stored)
             .map_err(|_| OpenError::WrongMasterKey)

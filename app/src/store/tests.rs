@@ -348,3 +348,41 @@ async fn reopening_with_another_master_key_is_refused() {
         .unwrap();
     assert_eq!(right.list_applications().await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn renaming_an_application_keeps_its_secrets_readable() {
+    let t = open_store().await;
+    let app = t.store.create_application("before").await.unwrap();
+    t.store.create_application("other").await.unwrap();
+    let s = t
+        .store
+        .create_secret(app.id, secret("k", "value"))
+        .await
+        .unwrap();
+    let renamed = t.store.rename_application(app.id, "after").await.unwrap();
+    assert_eq!((renamed.name.as_str(), renamed.secret_count), ("after", 1));
+    assert_eq!(
+        t.store
+            .read_secret_value(app.id, s.id)
+            .await
+            .unwrap()
+            .expose(),
+        "value"
+    );
+    assert!(matches!(
+        t.store.rename_application(app.id, "other").await,
+        Err(StoreError::DuplicateApplication(_))
+    ));
+    assert!(matches!(
+        t.store.rename_application(app.id, "Bad").await,
+        Err(StoreError::Invalid {
+            field: Field::ApplicationName,
+            ..
+        })
+    ));
+    assert!(matches!(
+        t.store.rename_application(ApplicationId(999), "free").await,
+        Err(StoreError::ApplicationNotFound)
+    ));
+    assert_eq!(t.store.get_application(app.id).await.unwrap().name, "after");
+}
