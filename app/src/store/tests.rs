@@ -22,6 +22,16 @@ async fn open_store() -> TestStore {
     }
 }
 
+/// The decrypted value of a secret that must exist.
+async fn value_of(store: &SecretStore, app: ApplicationId, id: SecretId) -> String {
+    store
+        .read_secret_value(app, id)
+        .await
+        .unwrap()
+        .expose()
+        .to_owned()
+}
+
 fn secret(name: &str, value: &str) -> NewSecret {
     NewSecret {
         name: name.into(),
@@ -85,14 +95,7 @@ async fn update_renames_and_replaces_only_what_is_given() {
         .await
         .unwrap();
     assert_eq!(renamed.name, "new");
-    assert_eq!(
-        t.store
-            .read_secret_value(app.id, meta.id)
-            .await
-            .unwrap()
-            .expose(),
-        "v1"
-    );
+    assert_eq!(value_of(&t.store, app.id, meta.id).await, "v1");
     t.store
         .update_secret(
             app.id,
@@ -104,14 +107,7 @@ async fn update_renames_and_replaces_only_what_is_given() {
         )
         .await
         .unwrap();
-    assert_eq!(
-        t.store
-            .read_secret_value(app.id, meta.id)
-            .await
-            .unwrap()
-            .expose(),
-        "v2"
-    );
+    assert_eq!(value_of(&t.store, app.id, meta.id).await, "v2");
     assert!(matches!(
         t.store
             .update_secret(app.id, meta.id, SecretChanges::default())
@@ -164,14 +160,7 @@ async fn duplicate_and_invalid_names_are_refused_without_changing_anything() {
             ..
         })
     ));
-    assert_eq!(
-        t.store
-            .read_secret_value(app.id, a.id)
-            .await
-            .unwrap()
-            .expose(),
-        "1"
-    );
+    assert_eq!(value_of(&t.store, app.id, a.id).await, "1");
     assert_eq!(
         t.store
             .list_secrets(app.id, &SecretFilter::default())
@@ -282,14 +271,7 @@ async fn deleting_an_application_deletes_its_secrets() {
         .await
         .unwrap();
     assert_eq!(left, 1);
-    assert_eq!(
-        t.store
-            .read_secret_value(keep.id, kept.id)
-            .await
-            .unwrap()
-            .expose(),
-        "3"
-    );
+    assert_eq!(value_of(&t.store, keep.id, kept.id).await, "3");
     assert!(matches!(
         t.store.delete_application(app.id).await,
         Err(StoreError::ApplicationNotFound)
@@ -361,14 +343,7 @@ async fn renaming_an_application_keeps_its_secrets_readable() {
         .unwrap();
     let renamed = t.store.rename_application(app.id, "after").await.unwrap();
     assert_eq!((renamed.name.as_str(), renamed.secret_count), ("after", 1));
-    assert_eq!(
-        t.store
-            .read_secret_value(app.id, s.id)
-            .await
-            .unwrap()
-            .expose(),
-        "value"
-    );
+    assert_eq!(value_of(&t.store, app.id, s.id).await, "value");
     assert!(matches!(
         t.store.rename_application(app.id, "other").await,
         Err(StoreError::DuplicateApplication(_))
