@@ -90,6 +90,125 @@ pub struct SecretPage {
     pub total: i64,
 }
 
+/// What a Management API caller may do. Owner, Admin and Developer may call every method; a
+/// Viewer may only list (`GetSecrets`, `GetApplications`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Role {
+    Owner,
+    Admin,
+    Developer,
+    Viewer,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Owner, Role::Admin, Role::Developer, Role::Viewer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "Owner",
+            Role::Admin => "Admin",
+            Role::Developer => "Developer",
+            Role::Viewer => "Viewer",
+        }
+    }
+
+    /// Whether this role may change data or read values, not only list.
+    pub fn may_write(self) -> bool {
+        !matches!(self, Role::Viewer)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("unknown role \"{s}\": use Owner, Admin, Developer or Viewer"))
+    }
+}
+
+/// The one account a Strongroom server is, as the Management API names it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub id: i64,
+    /// Lower-case name used in full application names: `<app>.<name>.strongroom`.
+    pub name: String,
+    pub email: String,
+}
+
+impl Default for Account {
+    fn default() -> Self {
+        Account {
+            id: 1,
+            name: "default".into(),
+            email: "owner@strongroom.local".into(),
+        }
+    }
+}
+
+impl Account {
+    /// The suffix after an application's short name in its full name.
+    pub fn application_suffix(&self) -> String {
+        format!(".{}.strongroom", self.name)
+    }
+
+    pub fn full_application_name(&self, short: &str) -> String {
+        format!("{short}{}", self.application_suffix())
+    }
+
+    /// The short name inside a short or full application name.
+    pub fn short_application_name<'a>(&self, name: &'a str) -> &'a str {
+        name.strip_suffix(self.application_suffix().as_str())
+            .unwrap_or(name)
+    }
+}
+
+/// A service-account key as listed: never its private half, which the server does not keep.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServiceAccount {
+    pub key_id: String,
+    pub role: Role,
+    pub description: String,
+    pub created: Timestamp,
+    pub last_used: Option<Timestamp>,
+}
+
+/// The `credentials.json` handed out once when a key is made; the field names are the ones the
+/// official Voximplant clients read.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct Credentials {
+    pub account_email: String,
+    pub account_id: i64,
+    pub key_id: String,
+    pub private_key: String,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("account_id", &self.account_id)
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The account as the panel's API access page shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApiAccess {
+    pub account: Account,
+    /// When the current legacy API key was made; `None` when there is none.
+    pub api_key_created: Option<Timestamp>,
+    pub service_accounts: Vec<ServiceAccount>,
+}
+
 /// The input fields that validation can fault, so errors can be shown next to the right field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Field {

@@ -2,7 +2,9 @@
 //! The README's configuration table lists the same options.
 
 use anyhow::Context;
+use app::model::{Account, Role};
 use app::store::SqliteConnectOptions;
+use app::validation::check_application_name;
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -30,8 +32,49 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Serve the control panel (the default command).
+    /// Serve the control panel and the Management API (the default command).
     Serve(ServeArgs),
+    /// Create, list and revoke service-account keys for the Management API.
+    #[command(subcommand)]
+    ServiceAccount(ServiceAccountCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ServiceAccountCommand {
+    /// Make a new key pair and write its credentials.json (the private key exists only there).
+    #[command(after_help = "Example:\n  strongroom service-account create --role Owner --out credentials.json\n\n\
+        Use the file with the official Voximplant API clients, pointed at this server.")]
+    Create {
+        /// What the key may do: Owner, Admin or Developer may call every method; Viewer may only
+        /// list applications and secrets.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// Where to write credentials.json (created with mode 0600; never overwritten). Without
+        /// it the file goes to standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// A note saying who or what uses the key (up to 200 characters).
+        #[arg(long, default_value = "")]
+        description: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List the keys: id, role, created and last used (UTC).
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Revoke a key; requests signed with it fail from now on, also on a running server.
+    Revoke {
+        /// The key id, as `list` shows it.
+        key_id: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse()
 }
 
 #[derive(Args, Debug, Clone)]
@@ -43,6 +86,15 @@ pub struct ServeArgs {
     /// Directory with the built panel assets (the `pkg/` folder made by `cargo leptos build`).
     #[arg(long, env = "STRONGROOM_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
+
+    /// TLS certificate chain (PEM) for built-in HTTPS; needs --tls-key. Without it the server
+    /// speaks plain HTTP, which is meant for loopback.
+    #[arg(long, env = "STRONGROOM_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// TLS private key (PEM) matching --tls-cert.
+    #[arg(long, env = "STRONGROOM_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 
     /// Log filter, in tracing's EnvFilter syntax (for example `info` or `strongroom=debug`).
     #[arg(long, env = "STRONGROOM_LOG", default_value = "info")]
@@ -67,6 +119,18 @@ pub struct StoreArgs {
     /// STRONGROOM_MASTER_KEY is not set. Default: `<data-dir>/master.key`.
     #[arg(long, env = "STRONGROOM_MASTER_KEY_FILE")]
     pub master_key_file: Option<PathBuf>,
+
+    /// The account id the Management API expects in `account_id` and in a JWT's `iss`.
+    #[arg(long, env = "STRONGROOM_ACCOUNT_ID", default_value_t = 1)]
+    pub account_id: i64,
+
+    /// The account name in full application names (`<app>.<account-name>.strongroom`).
+    #[arg(long, env = "STRONGROOM_ACCOUNT_NAME", default_value = "default")]
+    pub account_name: String,
+
+    /// The e-mail written into credentials.json as `account_email`.
+    #[arg(long, env = "STRONGROOM_ACCOUNT_EMAIL", default_value = "owner@strongroom.local")]
+    pub account_email: String,
 }
 
 impl StoreArgs {
@@ -81,6 +145,26 @@ impl StoreArgs {
             }),
             None => Ok(SqliteConnectOptions::new().filename(self.data_dir.join("strongroom.db"))),
         }
+    }
+
+    /// The account, with its name checked by the application-name rules (it is part of every
+    /// full application name).
+    pub fn account(&self) -> anyhow::Result<Account> {
+        check_application_name(&self.account_name).map_err(|m| {
+            anyhow::anyhow!(
+                "STRONGROOM_ACCOUNT_NAME / --account-name {:?} is not usable: {m}",
+                self.account_name
+            )
+        })?;
+        anyhow::ensure!(
+            self.account_id >= 1,
+            "STRONGROOM_ACCOUNT_ID / --account-id must be a positive whole number"
+        );
+        Ok(Account {
+            id: self.account_id,
+            name: self.account_name.clone(),
+            email: self.account_email.clone(),
+        })
     }
 
     pub fn master_key_file(&self) -> PathBuf {
@@ -123,6 +207,44 @@ mod tests {
             database.get_filename(),
             PathBuf::from("/srv/a?b#c/strongroom.db")
         );
+    }
+
+    #[test]
+    fn tls_needs_both_files() {
+        let err = Cli::try_parse_from(["strongroom", "serve", "--tls-cert", "c.pem"]).unwrap_err();
+        assert!(err.to_string().contains("--tls-key"), "{err}");
+        let cli = Cli::try_parse_from(["strongroom", "--tls-cert", "c.pem", "--tls-key", "k.pem"])
+            .unwrap();
+        assert_eq!(cli.serve.tls_key, Some(PathBuf::from("k.pem")));
+    }
+
+    #[test]
+    fn service_account_create_takes_role_and_out() {
+        let cli = Cli::try_parse_from([
+            "strongroom", "service-account", "create", "--role", "viewer", "--out", "c.json",
+            "--data-dir", "/tmp/x",
+        ])
+        .unwrap();
+        let Some(Command::ServiceAccount(ServiceAccountCommand::Create { role, out, store, .. })) =
+            cli.command
+        else {
+            panic!("parsed as something else");
+        };
+        assert_eq!(role, Role::Viewer);
+        assert_eq!(out, Some(PathBuf::from("c.json")));
+        assert_eq!(store.data_dir, PathBuf::from("/tmp/x"));
+        let err = Cli::try_parse_from(["strongroom", "service-account", "create", "--role", "boss"])
+            .unwrap_err();
+        assert!(err.to_string().contains("unknown role"), "{err}");
+    }
+
+    #[test]
+    fn account_name_follows_the_application_name_rules() {
+        let cli = Cli::try_parse_from(["strongroom", "--account-name", "Acme Corp"]).unwrap();
+        let err = cli.serve.store.account().unwrap_err();
+        assert!(err.to_string().contains("--account-name"), "{err}");
+        let cli = Cli::try_parse_from(["strongroom"]).unwrap();
+        assert_eq!(cli.serve.store.account().unwrap(), Account::default());
     }
 
     #[test]

@@ -2,8 +2,11 @@
 
 mod cli;
 mod master_key;
+mod open_store;
+mod platform_api;
 mod request_guard;
 mod serve;
+mod service_account;
 
 use clap::Parser;
 
@@ -14,6 +17,7 @@ fn main() -> std::process::ExitCode {
     let command = cli.command.unwrap_or(Command::Serve(cli.serve));
     let result = match command {
         Command::Serve(args) => run_async(serve::run(args)),
+        Command::ServiceAccount(command) => run_async(service_account::run(command)),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,23 +1,25 @@
 //! `strongroom serve`: open the store, build the router, listen until Ctrl+C or SIGTERM.
 
 use anyhow::Context;
-use app::store::{OpenError, SecretStore};
+use app::store::SecretStore;
+use axum_server::tls_rustls::RustlsConfig;
 use app::{App, shell};
 use axum::routing::get;
 use axum::{Router, middleware};
 use leptos::config::{Env, LeptosOptions};
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
-use std::os::unix::fs::DirBuilderExt;
+use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::ServeArgs;
-use crate::master_key::{self, KeySource};
+use crate::platform_api;
 use crate::request_guard::{self, GuardConfig};
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_logging(&args.log)?;
-    let store = open_store(&args).await?;
+    let (store, key_source) = crate::open_store::open(&args.store).await?;
+    key_source.log();
     let options = LeptosOptions::builder()
         .output_name("strongroom")
         .site_root(args.site_root.display().to_string())
@@ -30,16 +32,32 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     let app = router(options, store.clone(), guard);
 
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| {
-            format!(
-                "cannot listen on {} (STRONGROOM_LISTEN / --listen)",
-                args.listen
-            )
-        })?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(
+            RustlsConfig::from_pem_file(cert, key)
+                .await
+                .with_context(|| {
+                    format!(
+                        "cannot load the TLS certificate {} and key {} (--tls-cert, --tls-key): \
+                         both must be PEM files",
+                        cert.display(),
+                        key.display()
+                    )
+                })?,
+        ),
+        _ => None,
+    };
+    let listener = std::net::TcpListener::bind(args.listen).with_context(|| {
+        format!(
+            "cannot listen on {} (STRONGROOM_LISTEN / --listen)",
+            args.listen
+        )
+    })?;
+    listener.set_nonblocking(true)?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(
-        "Strongroom is serving the control panel at http://{}",
+        "Strongroom is serving the control panel at {scheme}://{0} and the Management API at \
+         {scheme}://{0}/platform_api",
         args.listen
     );
     if args.listen.ip().is_loopback() {
@@ -56,10 +74,29 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             args.listen
         );
     }
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the server stopped with an error")?;
+    match tls {
+        Some(config) => {
+            let handle = axum_server::Handle::new();
+            tokio::spawn({
+                let handle = handle.clone();
+                async move {
+                    shutdown_signal().await;
+                    handle.graceful_shutdown(Some(Duration::from_secs(10)));
+                }
+            });
+            axum_server::from_tcp_rustls(listener, config)?
+                .handle(handle)
+                .serve(app.into_make_service())
+                .await
+                .context("the server stopped with an error")?;
+        }
+        None => {
+            axum::serve(tokio::net::TcpListener::from_std(listener)?, app)
+                .with_graceful_shutdown(shutdown_signal())
+                .await
+                .context("the server stopped with an error")?;
+        }
+    }
     store.close().await;
     tracing::info!("Strongroom stopped");
     Ok(())
@@ -70,6 +107,7 @@ pub fn router(options: LeptosOptions, store: SecretStore, guard: GuardConfig) ->
     let routes = generate_route_list(App);
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .merge(platform_api::router(store.clone()))
         .leptos_routes_with_context(&options, routes, move || provide_context(store.clone()), {
             let options = options.clone();
             move || shell(options.clone())
@@ -77,57 +115,6 @@ pub fn router(options: LeptosOptions, store: SecretStore, guard: GuardConfig) ->
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options)
         .layer(middleware::from_fn_with_state(guard, request_guard::guard))
-}
-
-async fn open_store(args: &ServeArgs) -> anyhow::Result<SecretStore> {
-    let data_dir = &args.store.data_dir;
-    // 0700: the database holds names and descriptions in plaintext, and the key file sits beside it.
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(data_dir)
-        .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
-    let key_file = args.store.master_key_file();
-    let env_key = std::env::var(master_key::ENV_VAR)
-        .ok()
-        .filter(|v| !v.is_empty());
-    let (key, source) = master_key::load(env_key, &key_file)?;
-    match &source {
-        KeySource::Environment => {
-            tracing::info!("using the master key from {}", master_key::ENV_VAR)
-        }
-        KeySource::File(path) => {
-            tracing::info!(file = %path.display(), "using the master key file")
-        }
-        KeySource::Generated(path) => tracing::info!(
-            file = %path.display(),
-            "generated a new master key; back it up: without it the secrets cannot be read"
-        ),
-    }
-    let database = args.store.database()?;
-    let location = database.get_filename().display().to_string();
-    match SecretStore::open_with(database, key).await {
-        Ok(store) => {
-            tracing::info!(database = %location, "database ready");
-            Ok(store)
-        }
-        Err(err) => {
-            if let KeySource::Generated(path) = &source {
-                // Nothing was sealed with a key made at this start: don't leave it behind to be
-                // mistaken for the real one at the next start.
-                let _ = std::fs::remove_file(path);
-                if let OpenError::WrongMasterKey = err {
-                    return Err(anyhow::anyhow!(
-                        "the database {location} already holds secrets, but its master key file \
-                         {} is missing. Restore that file (or set STRONGROOM_MASTER_KEY) and start \
-                         again",
-                        path.display()
-                    ));
-                }
-            }
-            Err(err).context("cannot open the secret store")
-        }
-    }
 }
 
 fn init_logging(filter: &str) -> anyhow::Result<()> {

@@ -48,7 +48,20 @@ fn panel_error(err: StoreError) -> PanelError {
         StoreError::SecretNotFound => PanelError::NotFound(
             "This secret no longer exists; it may have been deleted. Reload the page.".into(),
         ),
-        StoreError::Database(_) | StoreError::Crypto(_) => internal(&err),
+        StoreError::ApplicationIdUnknown(_) | StoreError::ApplicationNameUnknown(_) => {
+            PanelError::NotFound(
+                "An application no longer exists; it may have been deleted. Reload the page."
+                    .into(),
+            )
+        }
+        StoreError::SecretIdUnknown(_) | StoreError::SecretNameUnknown(_) => PanelError::NotFound(
+            "A secret no longer exists; it may have been deleted. Reload the page.".into(),
+        ),
+        StoreError::ServiceAccountNotFound(_) => PanelError::NotFound(
+            "This service-account key no longer exists; it may have been revoked. Reload the page."
+                .into(),
+        ),
+        StoreError::Database(_) | StoreError::Crypto(_) | StoreError::Corrupt(_) => internal(&err),
     }
 }
 

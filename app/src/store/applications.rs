@@ -31,6 +31,24 @@ const SELECT_SUMMARY: &str = "SELECT a.id, a.name, a.created_at, a.modified_at, 
      (SELECT COUNT(*) FROM secrets s WHERE s.application_id = a.id) AS secret_count \
      FROM applications a";
 
+/// Which applications a paged list returns.
+#[derive(Clone, Debug)]
+pub struct ApplicationFilter {
+    pub id: Option<ApplicationId>,
+    /// Case-insensitive substring of the name.
+    pub name_part: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// Items named by id and by name for a bulk delete, or every item.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    pub all: bool,
+    pub ids: Vec<i64>,
+    pub names: Vec<String>,
+}
+
 fn checked_name(name: &str) -> Result<(), StoreError> {
     check_application_name(name).map_err(|m| StoreError::invalid(Field::ApplicationName, m))
 }
@@ -42,6 +60,85 @@ impl SecretStore {
                 .fetch_all(&self.pool)
                 .await?;
         Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// One page of applications ordered by id, and how many match in all.
+    pub async fn list_applications_page(
+        &self,
+        filter: &ApplicationFilter,
+    ) -> Result<(Vec<ApplicationSummary>, i64), StoreError> {
+        let pattern = super::like_pattern(filter.name_part.as_deref().unwrap_or(""));
+        let condition = "($1 IS NULL OR a.id = $1) AND LOWER(a.name) LIKE $2 ESCAPE '\\'";
+        let id = filter.id.map(|id| id.0);
+        let mut conn = self.pool.acquire().await?;
+        let total: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM applications a WHERE {condition}"
+        ))
+        .bind(id)
+        .bind(&pattern)
+        .fetch_one(&mut *conn)
+        .await?;
+        let rows: Vec<ApplicationRow> = sqlx::query_as(&format!(
+            "{SELECT_SUMMARY} WHERE {condition} ORDER BY a.id LIMIT $3 OFFSET $4"
+        ))
+        .bind(id)
+        .bind(&pattern)
+        .bind(filter.limit)
+        .bind(filter.offset)
+        .fetch_all(&mut *conn)
+        .await?;
+        Ok((rows.into_iter().map(Into::into).collect(), total))
+    }
+
+    /// The application called exactly `name`, if there is one.
+    pub async fn find_application(&self, name: &str) -> Result<Option<ApplicationId>, StoreError> {
+        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM applications WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(id.map(ApplicationId))
+    }
+
+    /// Deletes every selected application with its secrets, or none: an unknown id or name
+    /// fails the whole call. Returns how many applications went.
+    pub async fn delete_applications(&self, selection: &Selection) -> Result<u64, StoreError> {
+        let mut tx = self.write_transaction().await?;
+        let mut ids: Vec<i64> = if selection.all {
+            sqlx::query_scalar("SELECT id FROM applications")
+                .fetch_all(&mut *tx)
+                .await?
+        } else {
+            Vec::new()
+        };
+        for &id in &selection.ids {
+            let found: Option<i64> = sqlx::query_scalar("SELECT id FROM applications WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            ids.push(found.ok_or(StoreError::ApplicationIdUnknown(id))?);
+        }
+        for name in &selection.names {
+            let found: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM applications WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            ids.push(found.ok_or_else(|| StoreError::ApplicationNameUnknown(name.clone()))?);
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        for &id in &ids {
+            sqlx::query("DELETE FROM secrets WHERE application_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM applications WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(ids.len() as u64)
     }
 
     pub async fn get_application(

@@ -158,6 +158,71 @@ impl SecretValue {
     }
 }
 
+/// A new service-account key pair: the private half goes to the caller once, as PKCS#8 PEM
+/// (what the official clients' JWT libraries load); only the public half (SPKI PEM) is stored.
+pub struct KeyPair {
+    pub private_pem: Zeroizing<String>,
+    pub public_pem: String,
+}
+
+const RSA_BITS: usize = 2048;
+
+pub fn generate_service_account_key() -> Result<KeyPair, CryptoError> {
+    use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
+    let private = rsa::RsaPrivateKey::new(&mut OsRng, RSA_BITS).map_err(|_| CryptoError::Seal)?;
+    let private_pem = private
+        .to_pkcs8_pem(LineEnding::LF)
+        .map_err(|_| CryptoError::Seal)?;
+    let public_pem = private
+        .to_public_key()
+        .to_public_key_pem(LineEnding::LF)
+        .map_err(|_| CryptoError::Seal)?;
+    Ok(KeyPair {
+        private_pem: Zeroizing::new(private_pem.to_string()),
+        public_pem,
+    })
+}
+
+/// A random key id in UUID v4 form, like the key ids Voximplant hands out.
+pub fn new_key_id() -> String {
+    let mut b = [0u8; 16];
+    OsRng.fill_bytes(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|byte| format!("{byte:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// A new legacy API key (256 random bits, URL-safe text) and the hash that is stored instead.
+pub fn new_api_key() -> (Zeroizing<String>, Vec<u8>) {
+    use base64::Engine as _;
+    let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
+    OsRng.fill_bytes(bytes.as_mut());
+    let key = Zeroizing::new(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes.as_ref()));
+    let hash = hash_api_key(&key);
+    (key, hash)
+}
+
+/// SHA-256, not a password hash: the key is 256 random bits, so there is nothing to guess, and
+/// every API call can check it cheaply.
+pub fn hash_api_key(key: &str) -> Vec<u8> {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(key.as_bytes()).to_vec()
+}
+
+/// Compares two hashes in constant time.
+pub fn hashes_match(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq as _;
+    a.ct_eq(b).into()
+}
+
 fn key_check_aad() -> Vec<u8> {
     aad(b"key-check", &[])
 }

@@ -18,6 +18,18 @@ pub enum StoreError {
     SecretNotFound,
     #[error("Nothing to change.")]
     NothingToChange,
+    #[error("application_id {0} does not exist")]
+    ApplicationIdUnknown(i64),
+    #[error("no application is named \"{0}\"")]
+    ApplicationNameUnknown(String),
+    #[error("secret_id {0} does not exist in this application")]
+    SecretIdUnknown(i64),
+    #[error("no secret is named \"{0}\" in this application")]
+    SecretNameUnknown(String),
+    #[error("no service-account key has the id \"{0}\"")]
+    ServiceAccountNotFound(String),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("crypto error: {0}")]

@@ -2,6 +2,7 @@
 //! functions and the Management API both call it; nothing else touches the database or the
 //! cipher. Every rule of `validation` is enforced here, whichever door a request came through.
 
+mod access;
 mod applications;
 pub mod crypto;
 mod error;
@@ -11,6 +12,8 @@ mod tests;
 
 pub use crypto::{MasterKey, SecretValue};
 pub use error::{OpenError, StoreError};
+pub use access::VerifyingKey;
+pub use applications::{ApplicationFilter, Selection};
 pub use secrets::{NewSecret, SecretChanges, SecretFilter};
 pub use sqlx::sqlite::SqliteConnectOptions;
 
@@ -19,7 +22,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::model::Timestamp;
+use crate::model::{Account, Timestamp};
 
 const KEY_CHECK_SETTING: &str = "master_key_check";
 
@@ -28,6 +31,7 @@ const KEY_CHECK_SETTING: &str = "master_key_check";
 pub struct SecretStore {
     pool: SqlitePool,
     master: Arc<MasterKey>,
+    account: Arc<Account>,
 }
 
 impl SecretStore {
@@ -64,6 +68,7 @@ impl SecretStore {
         let store = SecretStore {
             pool,
             master: Arc::new(master),
+            account: Arc::new(Account::default()),
         };
         let existing_check = store.stored_key_check().await;
         if let Some(stored) = &existing_check {
@@ -108,6 +113,25 @@ impl SecretStore {
             .map_err(|_| OpenError::WrongMasterKey)
     }
 
+    /// Names the account this server is (its id, name and e-mail appear in credentials files
+    /// and full application names).
+    pub fn with_account(mut self, account: Account) -> Self {
+        self.account = Arc::new(account);
+        self
+    }
+
+    pub fn account(&self) -> &Account {
+        &self.account
+    }
+
+    /// A transaction that holds SQLite's write lock from its first statement, for work that
+    /// reads before it writes (a deferred one could fail with "busy" when it upgrades).
+    async fn write_transaction(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
     /// Closes the pool, checkpointing the WAL, so a restart or a file copy sees everything.
     pub async fn close(&self) {
         self.pool.close().await;
@@ -122,4 +146,15 @@ fn now() -> Timestamp {
 fn is_unique_violation(err: &sqlx::Error) -> bool {
     err.as_database_error()
         .is_some_and(|e| e.is_unique_violation())
+}
+
+/// A `LIKE` pattern for a case-insensitive substring: `%` and `_` in a user's filter match
+/// themselves, not any character.
+fn like_pattern(part: &str) -> String {
+    let escaped = part
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
 }

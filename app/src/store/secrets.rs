@@ -2,6 +2,7 @@
 //! another application looks exactly like one that does not exist.
 
 use super::crypto::{DataKey, SecretValue};
+use super::applications::Selection;
 use super::{SecretStore, StoreError, is_unique_violation, now};
 use crate::model::{ApplicationId, Field, SecretId, SecretMeta, SecretPage, Timestamp};
 use crate::validation::{check_secret_name, check_secret_value, normalize_description};
@@ -67,15 +68,6 @@ fn checked_value(value: &SecretValue) -> Result<(), StoreError> {
     check_secret_value(value.expose()).map_err(|m| StoreError::invalid(Field::SecretValue, m))
 }
 
-/// `%` and `_` in a user's filter match themselves, not any character.
-fn like_pattern(part: &str) -> String {
-    let escaped = part
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
-}
 
 impl SecretStore {
     pub async fn list_secrets(
@@ -83,7 +75,7 @@ impl SecretStore {
         app: ApplicationId,
         filter: &SecretFilter,
     ) -> Result<SecretPage, StoreError> {
-        let pattern = like_pattern(filter.name_part.as_deref().unwrap_or(""));
+        let pattern = super::like_pattern(filter.name_part.as_deref().unwrap_or(""));
         let mut conn = self.pool.acquire().await?;
         self.require_application(&mut conn, app).await?;
         let condition = "application_id = $1 AND LOWER(name) LIKE $2 ESCAPE '\\'";
@@ -194,6 +186,62 @@ impl SecretStore {
         Ok(())
     }
 
+    /// Deletes every selected secret of `app`, or none: an unknown id or name fails the whole
+    /// call. Returns how many secrets went.
+    pub async fn delete_secrets(
+        &self,
+        app: ApplicationId,
+        selection: &Selection,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        self.touch_application(&mut tx, app).await?;
+        let mut ids: Vec<i64> = if selection.all {
+            sqlx::query_scalar("SELECT id FROM secrets WHERE application_id = $1")
+                .bind(app.0)
+                .fetch_all(&mut *tx)
+                .await?
+        } else {
+            Vec::new()
+        };
+        for &id in &selection.ids {
+            let found: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM secrets WHERE id = $1 AND application_id = $2")
+                    .bind(id)
+                    .bind(app.0)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            ids.push(found.ok_or(StoreError::SecretIdUnknown(id))?);
+        }
+        for name in &selection.names {
+            let found: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM secrets WHERE name = $1 AND application_id = $2")
+                    .bind(name)
+                    .bind(app.0)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            ids.push(found.ok_or_else(|| StoreError::SecretNameUnknown(name.clone()))?);
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        for &id in &ids {
+            sqlx::query("DELETE FROM secrets WHERE id = $1 AND application_id = $2")
+                .bind(id)
+                .bind(app.0)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(ids.len() as u64)
+    }
+
+    /// One secret's metadata.
+    pub async fn get_secret(&self, app: ApplicationId, id: SecretId) -> Result<SecretMeta, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        fetch_meta_optional(&mut conn, app, id)
+            .await?
+            .ok_or(StoreError::SecretNotFound)
+    }
+
     /// Decrypts one value. The only way a plaintext leaves the store.
     pub async fn read_secret_value(
         &self,
@@ -257,6 +305,22 @@ async fn store_value(
         .execute(&mut *tx)
         .await?;
     Ok(())
+}
+
+async fn fetch_meta_optional(
+    conn: &mut sqlx::SqliteConnection,
+    app: ApplicationId,
+    id: SecretId,
+) -> Result<Option<SecretMeta>, StoreError> {
+    let row: Option<SecretRow> = sqlx::query_as(
+        "SELECT id, name, description, created_at, modified_at FROM secrets \
+         WHERE id = $1 AND application_id = $2",
+    )
+    .bind(id.0)
+    .bind(app.0)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(Into::into))
 }
 
 async fn fetch_meta(

@@ -1,0 +1,189 @@
+//! Who is calling: a service-account JWT (`Authorization: Bearer`) or the legacy
+//! `account_id` + `api_key` parameters (spec: "Authentication").
+
+use app::model::{Account, Role};
+use app::store::SecretStore;
+use axum::http::HeaderMap;
+use axum::http::header::AUTHORIZATION;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+
+use super::error::ApiError;
+use super::params::Params;
+
+/// Longest lifetime a token may claim (`exp - iat`).
+pub const MAX_TOKEN_LIFETIME_SECS: i64 = 3600;
+/// Clock skew accepted on `iat` and `exp`.
+pub const CLOCK_SKEW_SECS: i64 = 30;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub role: Role,
+    /// The service-account key id, or `None` for the legacy API key.
+    pub key_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Claims {
+    iss: serde_json::Value,
+    iat: i64,
+    exp: i64,
+}
+
+pub async fn authenticate(
+    store: &SecretStore,
+    headers: &HeaderMap,
+    params: &Params,
+) -> Result<Caller, ApiError> {
+    if let Some(header) = headers.get(AUTHORIZATION) {
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+            .ok_or_else(|| ApiError::auth("the Authorization header must be 'Bearer <JWT>'."))?;
+        return verify_jwt(store, token.trim(), now()).await;
+    }
+    if let Some(api_key) = params.text("api_key") {
+        check_account_id(store.account(), params.text("account_id"))?;
+        return if store.api_key_matches(api_key).await? {
+            Ok(Caller {
+                role: Role::Owner,
+                key_id: None,
+            })
+        } else {
+            Err(ApiError::auth("'api_key' is not this account's API key."))
+        };
+    }
+    Err(ApiError::auth(
+        "no credentials: send 'Authorization: Bearer <JWT>' signed with a service-account key, \
+         or the 'account_id' and 'api_key' parameters.",
+    ))
+}
+
+fn check_account_id(account: &Account, given: Option<&str>) -> Result<(), ApiError> {
+    match given {
+        None => Err(ApiError::auth("'account_id' must accompany 'api_key'.")),
+        Some(id) if id.trim().parse::<i64>().ok() == Some(account.id) => Ok(()),
+        Some(_) => Err(ApiError::auth("'account_id' is not this server's account id.")),
+    }
+}
+
+async fn verify_jwt(store: &SecretStore, token: &str, now: i64) -> Result<Caller, ApiError> {
+    let header = jsonwebtoken::decode_header(token)
+        .map_err(|_| ApiError::auth("the bearer token is not a well-formed JWT."))?;
+    if header.alg != Algorithm::RS256 {
+        return Err(ApiError::auth(format!(
+            "the JWT must be signed with RS256, not {:?}.",
+            header.alg
+        )));
+    }
+    let key_id = header
+        .kid
+        .ok_or_else(|| ApiError::auth("the JWT header has no 'kid' (the key id)."))?;
+    let key = store
+        .service_account_key(&key_id)
+        .await?
+        .ok_or_else(|| ApiError::auth("the JWT's key id is unknown or was revoked."))?;
+    let decoding_key = DecodingKey::from_rsa_pem(key.public_pem.as_bytes())
+        .map_err(|e| ApiError::internal(&format!("stored public key of {key_id} is unusable: {e}")))?;
+    let mut validation = Validation::new(Algorithm::RS256);
+    // Time rules are checked below against our own clock, with the spec's skew.
+    validation.validate_exp = false;
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    let claims = jsonwebtoken::decode::<Claims>(token, &decoding_key, &validation)
+        .map_err(|e| match e.kind() {
+            jsonwebtoken::errors::ErrorKind::InvalidSignature => {
+                ApiError::auth("the JWT signature does not match the key.")
+            }
+            _ => ApiError::auth(
+                "the JWT claims must include 'iss' (the account id) and numeric 'iat' and 'exp'.",
+            ),
+        })?
+        .claims;
+    check_claims(&claims, store.account(), now)?;
+    let store = store.clone();
+    let used = key_id.clone();
+    // "Last used" is bookkeeping: it must not slow down or fail the call.
+    tokio::spawn(async move {
+        if let Err(e) = store.mark_service_account_used(&used).await {
+            tracing::warn!(error = %e, "cannot record service-account use");
+        }
+    });
+    Ok(Caller {
+        role: key.role,
+        key_id: Some(key_id),
+    })
+}
+
+fn check_claims(claims: &Claims, account: &Account, now: i64) -> Result<(), ApiError> {
+    let iss = match &claims.iss {
+        serde_json::Value::Number(n) => n.as_i64(),
+        serde_json::Value::String(s) => s.trim().parse::<i64>().ok(),
+        _ => None,
+    };
+    if iss != Some(account.id) {
+        return Err(ApiError::auth("the JWT's 'iss' is not this server's account id."));
+    }
+    if claims.exp < claims.iat {
+        return Err(ApiError::auth("the JWT's 'exp' is before its 'iat'."));
+    }
+    if claims.exp.saturating_sub(claims.iat) > MAX_TOKEN_LIFETIME_SECS {
+        return Err(ApiError::auth(format!(
+            "the JWT's lifetime ('exp' - 'iat') is over {MAX_TOKEN_LIFETIME_SECS} seconds."
+        )));
+    }
+    if claims.iat > now.saturating_add(CLOCK_SKEW_SECS) {
+        return Err(ApiError::auth("the JWT's 'iat' is in the future."));
+    }
+    if claims.exp.saturating_add(CLOCK_SKEW_SECS) < now {
+        return Err(ApiError::auth("the JWT has expired."));
+    }
+    Ok(())
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(iss: serde_json::Value, iat: i64, exp: i64) -> Claims {
+        Claims { iss, iat, exp }
+    }
+
+    #[test]
+    fn claims_follow_the_spec_time_rules() {
+        let account = Account::default();
+        let now = 1_000_000;
+        let ok = |c: Claims| check_claims(&c, &account, now);
+        // What the Python client sends: iss as a string, iat five seconds back.
+        assert!(ok(claims("1".into(), now - 5, now + 24)).is_ok());
+        assert!(ok(claims(1.into(), now, now + 3600)).is_ok());
+        assert!(ok(claims(1.into(), now, now + 3601)).is_err());
+        assert!(ok(claims(1.into(), now + 30, now + 60)).is_ok());
+        assert!(ok(claims(1.into(), now + 31, now + 60)).is_err());
+        assert!(ok(claims(1.into(), now - 100, now - 30)).is_ok());
+        assert!(ok(claims(1.into(), now - 100, now - 31)).is_err());
+        assert!(ok(claims(2.into(), now, now + 10)).is_err());
+        assert!(ok(claims("x".into(), now, now + 10)).is_err());
+        assert!(ok(claims(serde_json::Value::Null, now, now + 10)).is_err());
+        assert!(ok(claims(1.into(), now, now - 1)).is_err());
+        for err in [ok(claims(1.into(), now, now + 3601)).unwrap_err()] {
+            assert_eq!(err.code, 100);
+        }
+    }
+
+    #[test]
+    fn legacy_key_needs_the_right_account_id() {
+        let account = Account::default();
+        assert!(check_account_id(&account, Some("1")).is_ok());
+        assert_eq!(check_account_id(&account, Some("2")).unwrap_err().code, 100);
+        assert_eq!(check_account_id(&account, None).unwrap_err().code, 100);
+    }
+}

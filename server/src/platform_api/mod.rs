@@ -1,0 +1,204 @@
+//! The Management API at `/platform_api`, wire-compatible with Voximplant's for secrets and
+//! applications (see `../shared/spec/platform-api.md` and `openapi.json`). This layer reads
+//! parameters, authenticates, checks the role and maps errors; the store does the work, the
+//! same store the panel's server functions call.
+
+mod applications;
+mod auth;
+mod error;
+mod params;
+mod secrets;
+
+use app::model::Role;
+use app::store::SecretStore;
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::Value;
+
+use error::{ApiError, CMD_MISSING, FORBIDDEN, UNKNOWN_METHOD};
+use params::{BODY_LIMIT, Params};
+
+/// The OpenAPI 3.1 description of this API, kept in the repository next to this code.
+pub const OPENAPI_JSON: &str = include_str!("../../openapi.json");
+
+pub fn router<S: Clone + Send + Sync + 'static>(store: SecretStore) -> Router<S> {
+    Router::new()
+        .route("/platform_api", get(by_cmd).post(by_cmd))
+        .route("/platform_api/openapi.json", get(openapi))
+        .route("/platform_api/{method}", get(by_path).post(by_path))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(store)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Method {
+    AddSecret,
+    GetSecrets,
+    GetSecretValue,
+    SetSecretInfo,
+    DelSecret,
+    AddApplication,
+    GetApplications,
+    SetApplicationInfo,
+    DelApplication,
+}
+
+impl Method {
+    const ALL: [Method; 9] = [
+        Method::AddSecret,
+        Method::GetSecrets,
+        Method::GetSecretValue,
+        Method::SetSecretInfo,
+        Method::DelSecret,
+        Method::AddApplication,
+        Method::GetApplications,
+        Method::SetApplicationInfo,
+        Method::DelApplication,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Method::AddSecret => "AddSecret",
+            Method::GetSecrets => "GetSecrets",
+            Method::GetSecretValue => "GetSecretValue",
+            Method::SetSecretInfo => "SetSecretInfo",
+            Method::DelSecret => "DelSecret",
+            Method::AddApplication => "AddApplication",
+            Method::GetApplications => "GetApplications",
+            Method::SetApplicationInfo => "SetApplicationInfo",
+            Method::DelApplication => "DelApplication",
+        }
+    }
+
+    fn parse(name: &str) -> Option<Method> {
+        Method::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    /// Viewers may only list (spec: "Roles").
+    fn allowed(self, role: Role) -> bool {
+        role.may_write() || matches!(self, Method::GetSecrets | Method::GetApplications)
+    }
+
+    async fn call(self, store: &SecretStore, p: &Params) -> Result<Value, ApiError> {
+        match self {
+            Method::AddSecret => secrets::add_secret(store, p).await,
+            Method::GetSecrets => secrets::get_secrets(store, p).await,
+            Method::GetSecretValue => secrets::get_secret_value(store, p).await,
+            Method::SetSecretInfo => secrets::set_secret_info(store, p).await,
+            Method::DelSecret => secrets::del_secret(store, p).await,
+            Method::AddApplication => applications::add_application(store, p).await,
+            Method::GetApplications => applications::get_applications(store, p).await,
+            Method::SetApplicationInfo => applications::set_application_info(store, p).await,
+            Method::DelApplication => applications::del_application(store, p).await,
+        }
+    }
+}
+
+async fn by_cmd(State(store): State<SecretStore>, request: Request) -> Response {
+    respond(handle(&store, None, request).await)
+}
+
+async fn by_path(
+    State(store): State<SecretStore>,
+    Path(method): Path<String>,
+    request: Request,
+) -> Response {
+    respond(handle(&store, Some(method), request).await)
+}
+
+async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        OPENAPI_JSON,
+    )
+        .into_response()
+}
+
+async fn handle(
+    store: &SecretStore,
+    path_method: Option<String>,
+    request: Request,
+) -> Result<Value, ApiError> {
+    let headers = request.headers().clone();
+    let params = Params::from_request(request).await?;
+    let name = match (path_method, params.text("cmd")) {
+        (Some(path), Some(cmd)) if path != cmd => {
+            return Err(ApiError::invalid(format!(
+                "'cmd' ({cmd}) disagrees with the method in the path ({path})."
+            )));
+        }
+        (Some(path), _) => path,
+        (None, Some(cmd)) => cmd.to_owned(),
+        (None, None) => {
+            return Err(ApiError::new(
+                CMD_MISSING,
+                "The 'cmd' parameter is missing: give the method name, or call \
+                 /platform_api/<Method>.",
+            ));
+        }
+    };
+    let method = Method::parse(&name).ok_or_else(|| {
+        ApiError::new(
+            UNKNOWN_METHOD,
+            format!(
+                "Unknown method '{}'. Methods: {}.",
+                name.chars().take(64).collect::<String>(),
+                Method::ALL.map(Method::name).join(", ")
+            ),
+        )
+    })?;
+    let caller = auth::authenticate(store, &headers, &params).await?;
+    if !method.allowed(caller.role) {
+        return Err(ApiError::new(
+            FORBIDDEN,
+            format!(
+                "The role {} may not call {}; it may call GetSecrets and GetApplications.",
+                caller.role,
+                method.name()
+            ),
+        ));
+    }
+    method.call(store, &params).await
+}
+
+/// Success and API errors alike are HTTP 200 JSON. Nothing is cached: a body may hold a value.
+fn respond(result: Result<Value, ApiError>) -> Response {
+    let mut response = match result {
+        Ok(value) => Json(value).into_response(),
+        Err(error) => error.into_response(),
+    };
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_method_is_in_the_openapi_document() {
+        let doc: Value = serde_json::from_str(OPENAPI_JSON).expect("openapi.json parses");
+        assert_eq!(doc["openapi"], "3.1.0");
+        for method in Method::ALL {
+            let path = format!("/platform_api/{}", method.name());
+            assert!(doc["paths"][&path].is_object(), "{path} is missing");
+            assert_eq!(Method::parse(method.name()), Some(method));
+        }
+    }
+
+    #[test]
+    fn viewers_may_only_list() {
+        let allowed: Vec<_> = Method::ALL
+            .into_iter()
+            .filter(|m| m.allowed(Role::Viewer))
+            .collect();
+        assert_eq!(allowed, vec![Method::GetSecrets, Method::GetApplications]);
+        assert!(Method::ALL.iter().all(|m| m.allowed(Role::Developer)));
+    }
+}

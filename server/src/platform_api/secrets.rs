@@ -1,0 +1,144 @@
+//! The secret methods (spec: "Secrets"). Each one only translates parameters to a store call
+//! and the result to the wire format; the store enforces every rule.
+
+use app::model::{ApplicationId, Field, SecretId, SecretMeta};
+use app::store::{NewSecret, SecretChanges, SecretFilter, SecretStore, SecretValue, Selection};
+use serde_json::{Map, Value, json};
+
+use super::applications::resolve_for_secrets;
+use super::error::{ApiError, MISSING_PARAMETER, plain_param};
+use super::params::Params;
+
+pub async fn add_secret(store: &SecretStore, p: &Params) -> Result<Value, ApiError> {
+    let app = resolve_for_secrets(store, p).await?;
+    let new = NewSecret {
+        name: p.required("secret_name")?.to_owned(),
+        value: SecretValue::new(p.required("secret_value")?.to_owned()),
+        description: p.raw("description").unwrap_or_default().to_owned(),
+    };
+    let meta = store.create_secret(app, new).await?;
+    Ok(json!({ "result": [{ "secret_id": meta.id.0 }] }))
+}
+
+pub async fn get_secrets(store: &SecretStore, p: &Params) -> Result<Value, ApiError> {
+    let app = resolve_for_secrets(store, p).await?;
+    let (count, offset) = p.page()?;
+    let filter = SecretFilter {
+        name_part: p.text("secret_name_part").map(str::to_owned),
+        limit: count,
+        offset,
+    };
+    let page = store.list_secrets(app, &filter).await?;
+    let result: Vec<Value> = page.items.iter().map(|m| Value::Object(listed(m))).collect();
+    Ok(json!({ "result": result, "count": page.items.len(), "total_count": page.total }))
+}
+
+pub async fn get_secret_value(store: &SecretStore, p: &Params) -> Result<Value, ApiError> {
+    let app = resolve_for_secrets(store, p).await?;
+    let meta = resolve_secret(store, p, app).await?.ok_or_else(which_secret)?;
+    let value = store.read_secret_value(app, meta.id).await?;
+    let mut item = listed(&meta);
+    item.insert("secret_value".into(), value.expose().into());
+    item.insert("description".into(), meta.description.clone().into());
+    Ok(json!({ "result": [item] }))
+}
+
+pub async fn set_secret_info(store: &SecretStore, p: &Params) -> Result<Value, ApiError> {
+    let app = resolve_for_secrets(store, p).await?;
+    let meta = resolve_secret(store, p, app).await?.ok_or_else(which_secret)?;
+    let changes = SecretChanges {
+        // Given but empty is a bad name or value, not "leave unchanged".
+        name: p.raw("new_secret_name").map(str::to_owned),
+        value: p.raw("secret_value").map(|v| SecretValue::new(v.to_owned())),
+        description: p.raw("description").map(str::to_owned),
+    };
+    store
+        .update_secret(app, meta.id, changes)
+        .await
+        .map_err(|e| {
+            ApiError::from_store(e, |field| match field {
+                Field::SecretName => "new_secret_name",
+                other => plain_param(other),
+            })
+        })?;
+    Ok(json!({ "result": 1 }))
+}
+
+pub async fn del_secret(store: &SecretStore, p: &Params) -> Result<Value, ApiError> {
+    let app = resolve_for_secrets(store, p).await?;
+    let ids = p.id_list("secret_id")?;
+    let names = p.name_list("secret_name")?;
+    if ids.is_none() && names.is_none() {
+        return Err(ApiError::new(
+            MISSING_PARAMETER,
+            "Give 'secret_id' (a ';' list or 'all') and/or 'secret_name' (a ';' list).",
+        ));
+    }
+    let ids = ids.unwrap_or_default();
+    let selection = Selection {
+        all: ids.all,
+        ids: ids.ids,
+        names: names.unwrap_or_default(),
+    };
+    store.delete_secrets(app, &selection).await?;
+    Ok(json!({ "result": 1 }))
+}
+
+fn which_secret() -> ApiError {
+    ApiError::new(
+        MISSING_PARAMETER,
+        "Give 'secret_id' or 'secret_name' to say which secret.",
+    )
+}
+
+/// The secret named by `secret_id` and/or `secret_name` (both must name the same one), or
+/// `None` when neither is given.
+async fn resolve_secret(
+    store: &SecretStore,
+    p: &Params,
+    app: ApplicationId,
+) -> Result<Option<SecretMeta>, ApiError> {
+    let by_id = match p.id("secret_id")? {
+        Some(id) => Some(
+            store
+                .get_secret(app, SecretId(id))
+                .await
+                .map_err(|e| match e {
+                    app::store::StoreError::SecretNotFound => ApiError::from(
+                        app::store::StoreError::SecretIdUnknown(id),
+                    ),
+                    other => other.into(),
+                })?,
+        ),
+        None => None,
+    };
+    let by_name = match p.text("secret_name") {
+        Some(name) => {
+            let id = store.find_secret(app, name).await?.ok_or_else(|| {
+                ApiError::from(app::store::StoreError::SecretNameUnknown(name.to_owned()))
+            })?;
+            Some(store.get_secret(app, id).await?)
+        }
+        None => None,
+    };
+    match (by_id, by_name) {
+        (Some(a), Some(b)) if a.id != b.id => Err(ApiError::invalid(
+            "'secret_id' and 'secret_name' name different secrets: give one of them.",
+        )),
+        (Some(meta), _) | (None, Some(meta)) => Ok(Some(meta)),
+        (None, None) => Ok(None),
+    }
+}
+
+/// A secret as the list methods show it: `description` only when it is not empty.
+fn listed(meta: &SecretMeta) -> Map<String, Value> {
+    let mut item = Map::new();
+    item.insert("secret_id".into(), meta.id.0.into());
+    item.insert("secret_name".into(), meta.name.clone().into());
+    if !meta.description.is_empty() {
+        item.insert("description".into(), meta.description.clone().into());
+    }
+    item.insert("created".into(), meta.created.to_string().into());
+    item.insert("modified".into(), meta.modified.to_string().into());
+    item
+}
