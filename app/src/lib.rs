@@ -13,10 +13,13 @@ pub mod validation;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::components::{A, ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
-use pages::{ApplicationWorkspace, ApplicationsPage, NotFound, SecretsPage, WorkspaceIndex};
+use pages::{
+    ApplicationWorkspace, ApplicationsPage, NotFound, SecretsPage, ServiceAccountsPage,
+    WorkspaceIndex,
+};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -58,10 +61,15 @@ pub fn App() -> impl IntoView {
                     <span class="brand-mark" aria-hidden="true">"◆"</span>
                     "Strongroom"
                 </a>
+                <nav class="topnav" aria-label="Main">
+                    <A href="/" exact=true>"Applications"</A>
+                    <A href="/service-accounts">"Service accounts"</A>
+                </nav>
             </header>
             <main class="page">
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=ApplicationsPage />
+                    <Route path=path!("/service-accounts") view=ServiceAccountsPage />
                     <ParentRoute path=path!("/applications/:id") view=ApplicationWorkspace>
                         <Route path=path!("secrets") view=SecretsPage />
                         <Route path=path!("") view=WorkspaceIndex />

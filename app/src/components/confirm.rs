@@ -39,7 +39,7 @@ pub fn ConfirmDialog(
                         action.dispatch(());
                     }
                 >
-                    {move || if pending.get() { "Deleting…".to_owned() } else { confirm_label.clone() }}
+                    {move || if pending.get() { "Working…".to_owned() } else { confirm_label.clone() }}
                 </button>
             </footer>
         </Dialog>
