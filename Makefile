@@ -15,10 +15,11 @@ CARGO_LEPTOS_VERSION := 0.3.10
 BINARYEN_VERSION := 132.0.0
 WASM_BINDGEN_VERSION = $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"/\1/p;}' Cargo.lock)
 RELEASE_BIN := target/release/strongroom
+INTEROP_VENV := $(TOOLS)/interop-venv
 # apt-get needs root; a developer's account gets sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run build test test-rust test-e2e tools test-tools lint fmt clean
+.PHONY: run build test test-rust test-e2e test-interop tools test-tools interop-tools lint fmt clean
 
 ## run: build in release mode and serve the panel at http://127.0.0.1:3000 (data in ./data)
 run: build
@@ -28,8 +29,9 @@ run: build
 build: tools
 	cargo leptos build --release
 
-## test: Rust unit and integration tests, then the Playwright suite against the release build
-test: test-rust test-e2e
+## test: Rust unit and integration tests, the Playwright suite and the official Python client,
+## both against the release build
+test: test-rust test-e2e test-interop
 
 # One cargo call for both crates: the same feature set, so leptos is built once, not twice.
 test-rust:
@@ -37,6 +39,10 @@ test-rust:
 
 test-e2e: build test-tools
 	cd end2end && npx playwright test
+
+# The official Voximplant Python client (pinned in requirements.txt) over HTTPS.
+test-interop: build interop-tools
+	$(INTEROP_VENV)/bin/python server/tests/interop/python_client.py --binary $(RELEASE_BIN) --site-root target/site
 
 ## lint: formatting and clippy, as CI expects them clean (the wasm crate needs the wasm target)
 lint: tools
@@ -69,6 +75,14 @@ test-tools:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
 	@if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then \
 		cd end2end && npm ci --no-audit --no-fund; \
+	fi
+
+## interop-tools: a Python venv with the official Voximplant API client
+interop-tools:
+	@if [ ! -x $(INTEROP_VENV)/bin/python ] || [ server/tests/interop/requirements.txt -nt $(INTEROP_VENV)/.installed ]; then \
+		python3 -m venv $(INTEROP_VENV) && \
+		$(INTEROP_VENV)/bin/pip install --quiet --disable-pip-version-check -r server/tests/interop/requirements.txt && \
+		touch $(INTEROP_VENV)/.installed; \
 	fi
 
 clean:
