@@ -42,8 +42,10 @@ pub enum Command {
 #[derive(Subcommand, Debug)]
 pub enum ServiceAccountCommand {
     /// Make a new key pair and write its credentials.json (the private key exists only there).
-    #[command(after_help = "Example:\n  strongroom service-account create --role Owner --out credentials.json\n\n\
-        Use the file with the official Voximplant API clients, pointed at this server.")]
+    #[command(
+        after_help = "Example:\n  strongroom service-account create --role Owner --out credentials.json\n\n\
+        Use the file with the official Voximplant API clients, pointed at this server."
+    )]
     Create {
         /// What the key may do: Owner, Admin or Developer may call every method; Viewer may only
         /// list applications and secrets.
@@ -129,7 +131,11 @@ pub struct StoreArgs {
     pub account_name: String,
 
     /// The e-mail written into credentials.json as `account_email`.
-    #[arg(long, env = "STRONGROOM_ACCOUNT_EMAIL", default_value = "owner@strongroom.local")]
+    #[arg(
+        long,
+        env = "STRONGROOM_ACCOUNT_EMAIL",
+        default_value = "owner@strongroom.local"
+    )]
     pub account_email: String,
 }
 
@@ -221,20 +227,29 @@ mod tests {
     #[test]
     fn service_account_create_takes_role_and_out() {
         let cli = Cli::try_parse_from([
-            "strongroom", "service-account", "create", "--role", "viewer", "--out", "c.json",
-            "--data-dir", "/tmp/x",
+            "strongroom",
+            "service-account",
+            "create",
+            "--role",
+            "viewer",
+            "--out",
+            "c.json",
+            "--data-dir",
+            "/tmp/x",
         ])
         .unwrap();
-        let Some(Command::ServiceAccount(ServiceAccountCommand::Create { role, out, store, .. })) =
-            cli.command
+        let Some(Command::ServiceAccount(ServiceAccountCommand::Create {
+            role, out, store, ..
+        })) = cli.command
         else {
             panic!("parsed as something else");
         };
         assert_eq!(role, Role::Viewer);
         assert_eq!(out, Some(PathBuf::from("c.json")));
         assert_eq!(store.data_dir, PathBuf::from("/tmp/x"));
-        let err = Cli::try_parse_from(["strongroom", "service-account", "create", "--role", "boss"])
-            .unwrap_err();
+        let err =
+            Cli::try_parse_from(["strongroom", "service-account", "create", "--role", "boss"])
+                .unwrap_err();
         assert!(err.to_string().contains("unknown role"), "{err}");
     }
 

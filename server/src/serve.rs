@@ -2,14 +2,15 @@
 
 use anyhow::Context;
 use app::store::SecretStore;
-use axum_server::tls_rustls::RustlsConfig;
 use app::{App, shell};
 use axum::routing::get;
 use axum::{Router, middleware};
+use axum_server::tls_rustls::RustlsConfig;
 use leptos::config::{Env, LeptosOptions};
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::time::Duration;
+use tower_http::catch_panic::CatchPanicLayer;
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::ServeArgs;
@@ -115,6 +116,18 @@ pub fn router(options: LeptosOptions, store: SecretStore, guard: GuardConfig) ->
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options)
         .layer(middleware::from_fn_with_state(guard, request_guard::guard))
+        // A bug must cost one request a 500, never the connection or the process.
+        .layer(CatchPanicLayer::custom(panic_response))
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    tracing::error!("a request handler panicked; see the panic message above");
+    (
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        "Internal server error; the server log has the details.",
+    )
+        .into_response()
 }
 
 fn init_logging(filter: &str) -> anyhow::Result<()> {

@@ -174,6 +174,9 @@ impl SecretStore {
         let stored: Option<Vec<u8>> = sqlx::query_scalar("SELECT key_hash FROM api_keys")
             .fetch_optional(&self.pool)
             .await?;
-        Ok(stored.is_some_and(|hash| crypto::hashes_match(&hash, &crypto::hash_api_key(candidate))))
+        Ok(
+            stored
+                .is_some_and(|hash| crypto::hashes_match(&hash, &crypto::hash_api_key(candidate))),
+        )
     }
 }

@@ -111,10 +111,11 @@ impl SecretStore {
             Vec::new()
         };
         for &id in &selection.ids {
-            let found: Option<i64> = sqlx::query_scalar("SELECT id FROM applications WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let found: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM applications WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             ids.push(found.ok_or(StoreError::ApplicationIdUnknown(id))?);
         }
         for name in &selection.names {

@@ -205,7 +205,8 @@ pub fn new_api_key() -> (Zeroizing<String>, Vec<u8>) {
     use base64::Engine as _;
     let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
     OsRng.fill_bytes(bytes.as_mut());
-    let key = Zeroizing::new(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes.as_ref()));
+    let key =
+        Zeroizing::new(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes.as_ref()));
     let hash = hash_api_key(&key);
     (key, hash)
 }

@@ -10,10 +10,10 @@ mod secrets;
 #[cfg(test)]
 mod tests;
 
-pub use crypto::{MasterKey, SecretValue};
-pub use error::{OpenError, StoreError};
 pub use access::VerifyingKey;
 pub use applications::{ApplicationFilter, Selection};
+pub use crypto::{MasterKey, SecretValue};
+pub use error::{OpenError, StoreError};
 pub use secrets::{NewSecret, SecretChanges, SecretFilter};
 pub use sqlx::sqlite::SqliteConnectOptions;
 

@@ -1,8 +1,8 @@
 //! Secrets of one application: every query is scoped by the application id, so a secret of
 //! another application looks exactly like one that does not exist.
 
-use super::crypto::{DataKey, SecretValue};
 use super::applications::Selection;
+use super::crypto::{DataKey, SecretValue};
 use super::{SecretStore, StoreError, is_unique_violation, now};
 use crate::model::{ApplicationId, Field, SecretId, SecretMeta, SecretPage, Timestamp};
 use crate::validation::{check_secret_name, check_secret_value, normalize_description};
@@ -67,7 +67,6 @@ fn checked_name(name: &str) -> Result<(), StoreError> {
 fn checked_value(value: &SecretValue) -> Result<(), StoreError> {
     check_secret_value(value.expose()).map_err(|m| StoreError::invalid(Field::SecretValue, m))
 }
-
 
 impl SecretStore {
     pub async fn list_secrets(
@@ -213,12 +212,13 @@ impl SecretStore {
             ids.push(found.ok_or(StoreError::SecretIdUnknown(id))?);
         }
         for name in &selection.names {
-            let found: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM secrets WHERE name = $1 AND application_id = $2")
-                    .bind(name)
-                    .bind(app.0)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+            let found: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM secrets WHERE name = $1 AND application_id = $2",
+            )
+            .bind(name)
+            .bind(app.0)
+            .fetch_optional(&mut *tx)
+            .await?;
             ids.push(found.ok_or_else(|| StoreError::SecretNameUnknown(name.clone()))?);
         }
         ids.sort_unstable();
@@ -235,7 +235,11 @@ impl SecretStore {
     }
 
     /// One secret's metadata.
-    pub async fn get_secret(&self, app: ApplicationId, id: SecretId) -> Result<SecretMeta, StoreError> {
+    pub async fn get_secret(
+        &self,
+        app: ApplicationId,
+        id: SecretId,
+    ) -> Result<SecretMeta, StoreError> {
         let mut conn = self.pool.acquire().await?;
         fetch_meta_optional(&mut conn, app, id)
             .await?

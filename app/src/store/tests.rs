@@ -361,3 +361,194 @@ async fn renaming_an_application_keeps_its_secrets_readable() {
     ));
     assert_eq!(t.store.get_application(app.id).await.unwrap().name, "after");
 }
+
+#[tokio::test]
+async fn bulk_secret_delete_is_all_or_nothing() {
+    let t = open_store().await;
+    let app = t.store.create_application("bulk").await.unwrap().id;
+    let other = t.store.create_application("other").await.unwrap().id;
+    let a = t.store.create_secret(app, secret("a", "1")).await.unwrap();
+    let b = t.store.create_secret(app, secret("b", "2")).await.unwrap();
+    let foreign = t
+        .store
+        .create_secret(other, secret("f", "3"))
+        .await
+        .unwrap();
+    let names = |app| {
+        let store = t.store.clone();
+        async move {
+            let page = store
+                .list_secrets(app, &SecretFilter::default())
+                .await
+                .unwrap();
+            page.items.into_iter().map(|s| s.name).collect::<Vec<_>>()
+        }
+    };
+
+    // One unknown name, or another application's id, fails the whole call.
+    let unknown = Selection {
+        ids: vec![a.id.0],
+        names: vec!["b".into(), "missing".into()],
+        ..Selection::default()
+    };
+    assert!(matches!(
+        t.store.delete_secrets(app, &unknown).await,
+        Err(StoreError::SecretNameUnknown(n)) if n == "missing"
+    ));
+    let foreign_id = Selection {
+        ids: vec![a.id.0, foreign.id.0],
+        ..Selection::default()
+    };
+    assert!(matches!(
+        t.store.delete_secrets(app, &foreign_id).await,
+        Err(StoreError::SecretIdUnknown(id)) if id == foreign.id.0
+    ));
+    assert_eq!(names(app).await, ["a", "b"]);
+
+    // The union of ids and names, counted once.
+    let both = Selection {
+        ids: vec![a.id.0, b.id.0],
+        names: vec!["a".into()],
+        ..Selection::default()
+    };
+    assert_eq!(t.store.delete_secrets(app, &both).await.unwrap(), 2);
+    assert!(names(app).await.is_empty());
+    assert_eq!(names(other).await, ["f"]);
+}
+
+#[tokio::test]
+async fn bulk_application_delete_is_all_or_nothing_and_pages_list_by_id() {
+    let t = open_store().await;
+    let mut ids = Vec::new();
+    for name in ["zeta", "alpha", "alpine"] {
+        ids.push(t.store.create_application(name).await.unwrap().id);
+    }
+    let page = |name_part: Option<&str>, limit, offset| ApplicationFilter {
+        id: None,
+        name_part: name_part.map(str::to_owned),
+        limit,
+        offset,
+    };
+    let (apps, total) = t
+        .store
+        .list_applications_page(&page(Some("ALP"), 1, 1))
+        .await
+        .unwrap();
+    assert_eq!(total, 2);
+    assert_eq!(
+        apps.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(),
+        ["alpine"]
+    );
+    let (apps, total) = t
+        .store
+        .list_applications_page(&page(None, 10, 0))
+        .await
+        .unwrap();
+    assert_eq!(total, 3);
+    assert_eq!(
+        apps.iter().map(|a| a.id).collect::<Vec<_>>(),
+        ids,
+        "ordered by id"
+    );
+
+    let bad = Selection {
+        ids: vec![ids[0].0],
+        names: vec!["nope".into()],
+        ..Selection::default()
+    };
+    assert!(matches!(
+        t.store.delete_applications(&bad).await,
+        Err(StoreError::ApplicationNameUnknown(_))
+    ));
+    assert_eq!(t.store.list_applications().await.unwrap().len(), 3);
+    let all = Selection {
+        all: true,
+        ..Selection::default()
+    };
+    assert_eq!(t.store.delete_applications(&all).await.unwrap(), 3);
+    assert!(t.store.list_applications().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn service_accounts_keep_only_the_public_key() {
+    use crate::model::Role;
+    let t = open_store().await;
+    let (listed, credentials) = t
+        .store
+        .create_service_account(Role::Viewer, "ci job")
+        .await
+        .unwrap();
+    assert_eq!(credentials.key_id, listed.key_id);
+    assert_eq!(credentials.account_id, 1);
+    assert!(
+        credentials
+            .private_key
+            .starts_with("-----BEGIN PRIVATE KEY-----")
+    );
+    let key = t
+        .store
+        .service_account_key(&listed.key_id)
+        .await
+        .unwrap()
+        .expect("stored");
+    assert_eq!(key.role, Role::Viewer);
+    assert!(key.public_pem.starts_with("-----BEGIN PUBLIC KEY-----"));
+    // The private half is nowhere in the database file (its tail holds the CRT parameters,
+    // which no public key contains).
+    t.store.close().await;
+    let body: String = credentials
+        .private_key
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    let db = std::fs::read(t.url.trim_start_matches("sqlite://")).unwrap();
+    let tail = &body[body.len() - 64..];
+    assert!(!String::from_utf8_lossy(&db).contains(tail));
+
+    let t = open_store().await;
+    let (first, _) = t
+        .store
+        .create_service_account(Role::Owner, "")
+        .await
+        .unwrap();
+    assert_eq!(t.store.list_service_accounts().await.unwrap().len(), 1);
+    assert_eq!(
+        t.store.list_service_accounts().await.unwrap()[0].last_used,
+        None
+    );
+    t.store
+        .mark_service_account_used(&first.key_id)
+        .await
+        .unwrap();
+    assert!(
+        t.store.list_service_accounts().await.unwrap()[0]
+            .last_used
+            .is_some()
+    );
+    t.store.revoke_service_account(&first.key_id).await.unwrap();
+    assert!(
+        t.store
+            .service_account_key(&first.key_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(matches!(
+        t.store.revoke_service_account(&first.key_id).await,
+        Err(StoreError::ServiceAccountNotFound(_))
+    ));
+}
+
+#[tokio::test]
+async fn api_key_is_checked_by_hash_and_replaced_on_regeneration() {
+    let t = open_store().await;
+    assert_eq!(t.store.api_key_created().await.unwrap(), None);
+    assert!(!t.store.api_key_matches("anything").await.unwrap());
+    let first = t.store.regenerate_api_key().await.unwrap();
+    assert!(t.store.api_key_matches(first.expose()).await.unwrap());
+    assert!(t.store.api_key_created().await.unwrap().is_some());
+    let second = t.store.regenerate_api_key().await.unwrap();
+    assert_ne!(first.expose(), second.expose());
+    assert!(!t.store.api_key_matches(first.expose()).await.unwrap());
+    assert!(t.store.api_key_matches(second.expose()).await.unwrap());
+}

@@ -22,7 +22,9 @@ pub async fn get_applications(store: &SecretStore, p: &Params) -> Result<Value, 
     let (count, offset) = p.page()?;
     let filter = ApplicationFilter {
         id: p.id("application_id")?.map(ApplicationId),
-        name_part: p.text("application_name").map(|n| short_name(store, n).to_owned()),
+        name_part: p
+            .text("application_name")
+            .map(|n| short_name(store, n).to_owned()),
         limit: count,
         offset,
     };

@@ -39,7 +39,10 @@ pub async fn authenticate(
         let token = header
             .to_str()
             .ok()
-            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+            .and_then(|h| {
+                h.strip_prefix("Bearer ")
+                    .or_else(|| h.strip_prefix("bearer "))
+            })
             .ok_or_else(|| ApiError::auth("the Authorization header must be 'Bearer <JWT>'."))?;
         return verify_jwt(store, token.trim(), now()).await;
     }
@@ -64,7 +67,9 @@ fn check_account_id(account: &Account, given: Option<&str>) -> Result<(), ApiErr
     match given {
         None => Err(ApiError::auth("'account_id' must accompany 'api_key'.")),
         Some(id) if id.trim().parse::<i64>().ok() == Some(account.id) => Ok(()),
-        Some(_) => Err(ApiError::auth("'account_id' is not this server's account id.")),
+        Some(_) => Err(ApiError::auth(
+            "'account_id' is not this server's account id.",
+        )),
     }
 }
 
@@ -84,8 +89,9 @@ async fn verify_jwt(store: &SecretStore, token: &str, now: i64) -> Result<Caller
         .service_account_key(&key_id)
         .await?
         .ok_or_else(|| ApiError::auth("the JWT's key id is unknown or was revoked."))?;
-    let decoding_key = DecodingKey::from_rsa_pem(key.public_pem.as_bytes())
-        .map_err(|e| ApiError::internal(&format!("stored public key of {key_id} is unusable: {e}")))?;
+    let decoding_key = DecodingKey::from_rsa_pem(key.public_pem.as_bytes()).map_err(|e| {
+        ApiError::internal(&format!("stored public key of {key_id} is unusable: {e}"))
+    })?;
     let mut validation = Validation::new(Algorithm::RS256);
     // Time rules are checked below against our own clock, with the spec's skew.
     validation.validate_exp = false;
@@ -123,7 +129,9 @@ fn check_claims(claims: &Claims, account: &Account, now: i64) -> Result<(), ApiE
         _ => None,
     };
     if iss != Some(account.id) {
-        return Err(ApiError::auth("the JWT's 'iss' is not this server's account id."));
+        return Err(ApiError::auth(
+            "the JWT's 'iss' is not this server's account id.",
+        ));
     }
     if claims.exp < claims.iat {
         return Err(ApiError::auth("the JWT's 'exp' is before its 'iat'."));

@@ -111,7 +111,10 @@ async fn by_path(
 
 async fn openapi() -> Response {
     (
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
         OPENAPI_JSON,
     )
         .into_response()
@@ -170,10 +173,9 @@ fn respond(result: Result<Value, ApiError>) -> Response {
         Ok(value) => Json(value).into_response(),
         Err(error) => error.into_response(),
     };
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("no-store"),
-    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 

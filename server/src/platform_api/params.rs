@@ -43,7 +43,12 @@ impl Params {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_ascii_lowercase();
-        let essence = content_type.split(';').next().unwrap_or("").trim().to_owned();
+        let essence = content_type
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_owned();
         if essence == "multipart/form-data" {
             let mut multipart = Multipart::from_request(request, &())
                 .await
@@ -224,15 +229,12 @@ pub fn parse_bool(name: &str, raw: &str) -> Result<bool, ApiError> {
 }
 
 fn parse_id(name: &str, raw: &str) -> Result<i64, ApiError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|n| *n >= 1)
-        .ok_or_else(|| {
-            ApiError::invalid(format!(
-                "'{name}' must be a positive whole number, got \"{}\".",
-                shorten(raw)
-            ))
-        })
+    raw.parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+        ApiError::invalid(format!(
+            "'{name}' must be a positive whole number, got \"{}\".",
+            shorten(raw)
+        ))
+    })
 }
 
 /// Echoes at most a little of a bad value: enough to recognise, never a whole pasted secret.
@@ -331,7 +333,13 @@ mod tests {
 
     #[test]
     fn lists_split_on_semicolons_and_know_all() {
-        let p = Params::from_pairs(&[("secret_id", "3;4"), ("x", "all"), ("bad", "1;;2"), ("n", "a;b")]).unwrap();
+        let p = Params::from_pairs(&[
+            ("secret_id", "3;4"),
+            ("x", "all"),
+            ("bad", "1;;2"),
+            ("n", "a;b"),
+        ])
+        .unwrap();
         assert_eq!(
             p.id_list("secret_id").unwrap(),
             Some(IdList {
@@ -341,7 +349,10 @@ mod tests {
         );
         assert!(p.id_list("x").unwrap().unwrap().all);
         assert_eq!(p.id_list("bad").unwrap_err().code, 101);
-        assert_eq!(p.name_list("n").unwrap(), Some(vec!["a".into(), "b".into()]));
+        assert_eq!(
+            p.name_list("n").unwrap(),
+            Some(vec!["a".into(), "b".into()])
+        );
         assert_eq!(p.id_list("n").unwrap_err().code, 101);
     }
 

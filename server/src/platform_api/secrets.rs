@@ -29,13 +29,19 @@ pub async fn get_secrets(store: &SecretStore, p: &Params) -> Result<Value, ApiEr
         offset,
     };
     let page = store.list_secrets(app, &filter).await?;
-    let result: Vec<Value> = page.items.iter().map(|m| Value::Object(listed(m))).collect();
+    let result: Vec<Value> = page
+        .items
+        .iter()
+        .map(|m| Value::Object(listed(m)))
+        .collect();
     Ok(json!({ "result": result, "count": page.items.len(), "total_count": page.total }))
 }
 
 pub async fn get_secret_value(store: &SecretStore, p: &Params) -> Result<Value, ApiError> {
     let app = resolve_for_secrets(store, p).await?;
-    let meta = resolve_secret(store, p, app).await?.ok_or_else(which_secret)?;
+    let meta = resolve_secret(store, p, app)
+        .await?
+        .ok_or_else(which_secret)?;
     let value = store.read_secret_value(app, meta.id).await?;
     let mut item = listed(&meta);
     item.insert("secret_value".into(), value.expose().into());
@@ -45,11 +51,15 @@ pub async fn get_secret_value(store: &SecretStore, p: &Params) -> Result<Value, 
 
 pub async fn set_secret_info(store: &SecretStore, p: &Params) -> Result<Value, ApiError> {
     let app = resolve_for_secrets(store, p).await?;
-    let meta = resolve_secret(store, p, app).await?.ok_or_else(which_secret)?;
+    let meta = resolve_secret(store, p, app)
+        .await?
+        .ok_or_else(which_secret)?;
     let changes = SecretChanges {
         // Given but empty is a bad name or value, not "leave unchanged".
         name: p.raw("new_secret_name").map(str::to_owned),
-        value: p.raw("secret_value").map(|v| SecretValue::new(v.to_owned())),
+        value: p
+            .raw("secret_value")
+            .map(|v| SecretValue::new(v.to_owned())),
         description: p.raw("description").map(str::to_owned),
     };
     store
@@ -104,9 +114,9 @@ async fn resolve_secret(
                 .get_secret(app, SecretId(id))
                 .await
                 .map_err(|e| match e {
-                    app::store::StoreError::SecretNotFound => ApiError::from(
-                        app::store::StoreError::SecretIdUnknown(id),
-                    ),
+                    app::store::StoreError::SecretNotFound => {
+                        ApiError::from(app::store::StoreError::SecretIdUnknown(id))
+                    }
                     other => other.into(),
                 })?,
         ),
