@@ -16,7 +16,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::{Map, Value, json};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 use support::Server;
@@ -26,7 +26,7 @@ const PLAYGROUND_APP: &str = "fuzz-target";
 const SUFFIX: &str = ".default.strongroom";
 const ACCOUNT_ID: &str = "1";
 
-const DEFAULT_ITERATIONS: usize = 600;
+const DEFAULT_ITERATIONS: usize = 1000;
 const FIXED_SEED: u64 = 0x5EED_F022_2024_0001;
 const FIXED_ITERATIONS: usize = 100;
 /// The sentinel is compared with its first snapshot this often (and at the end), so a failure
@@ -38,26 +38,10 @@ const QUERY_LIMIT: usize = 24 * 1024;
 /// Bigger than the server's 256 KiB body limit.
 const OVERSIZED_BODY: usize = 300 * 1024;
 
-/// Server bugs this test found (each pinned by an ignored test at the end of this file) are
-/// kept out of the random sequence while this is true, so the fuzz stays green and keeps
-/// guarding everything else. Set it to false to check that they are fixed:
-/// - `/platform_api/` (an empty method in the path) answers an HTML 404, not JSON error 103;
-/// - a substring filter (`secret_name_part`, `GetApplications`' `application_name`) whose
-///   SQL `LIKE` pattern passes SQLite's 50 000-byte limit is an internal error (code 2);
-/// - after an early API error on a request with a large body (say, a malformed query string
-///   or multipart body), the server closes the keep-alive connection without saying
-///   `Connection: close`, so the client's next request on it fails. While avoided, every
-///   request goes on a fresh connection.
-const AVOID_KNOWN_BUGS: bool = true;
-
-/// Longest text of one substring filter, in characters of each kind, that stays within
-/// SQLite's `LIKE` pattern limit (the pattern adds `%…%`, and `%`, `_`, `\` are escaped).
+/// Substring filters far longer than any name, past SQLite's 50 000-byte `LIKE` limit once
+/// escaped: they must be refused as bad input (101), never reach the database.
 fn long_filters() -> [String; 3] {
-    if AVOID_KNOWN_BUGS {
-        ["😀".repeat(12_000), "%".repeat(24_000), "a".repeat(49_000)]
-    } else {
-        ["😀".repeat(15_000), "%".repeat(30_000), "a".repeat(50_000)]
-    }
+    ["😀".repeat(15_000), "%".repeat(30_000), "a".repeat(50_000)]
 }
 
 /// The share of "tame" requests: a real method with plausible, mostly valid values, valid
@@ -405,6 +389,8 @@ struct Fuzz<'a> {
     foreign_secret_ids: Vec<i64>,
     foreign_secret_names: Vec<String>,
     fresh: u64,
+    /// Every secret id seen so far, deleted or not.
+    seen_secret_ids: BTreeSet<i64>,
     /// This request keeps to valid values, encodings and credentials (see `TAME_SHARE`).
     tame: bool,
     /// Something may have changed the playground: look again before the next request.
@@ -447,7 +433,8 @@ impl Fuzz<'_> {
     /// A roll in `0..100` choosing a generator's branch; branches below `valid_end` give valid
     /// values, and a tame request rolls only those.
     fn roll(&mut self, valid_end: u32) -> u32 {
-        self.rng.gen_range(0..if self.tame { valid_end } else { 100 })
+        self.rng
+            .gen_range(0..if self.tame { valid_end } else { 100 })
     }
 
     /// One of `items`; a tame request takes one of the first `valid` (the valid ones).
@@ -503,9 +490,7 @@ impl Fuzz<'_> {
 
     fn id_list(&mut self, pool: &[i64]) -> Vec<u8> {
         let n = self.rng.gen_range(1..=4);
-        let mut items: Vec<String> = (0..n)
-            .map(|_| self.known_or(pool, 1).to_string())
-            .collect();
+        let mut items: Vec<String> = (0..n).map(|_| self.known_or(pool, 1).to_string()).collect();
         if self.chance(0.2) {
             let at = self.rng.gen_range(0..=items.len());
             items.insert(at, String::new());
@@ -521,7 +506,10 @@ impl Fuzz<'_> {
         let apps = self.app_ids.clone();
         match self.roll(60) {
             0..45 => self.playground.to_string().into_bytes(),
-            45..60 => self.known_or(&apps, self.playground).to_string().into_bytes(),
+            45..60 => self
+                .known_or(&apps, self.playground)
+                .to_string()
+                .into_bytes(),
             60..68 => {
                 let max = self.max_id(&apps).max(self.playground) + 3;
                 self.rng.gen_range(1..=max).to_string().into_bytes()
@@ -537,7 +525,9 @@ impl Fuzz<'_> {
     fn fresh_app_name(&mut self) -> String {
         self.fresh += 1;
         let tail: String = (0..self.rng.gen_range(0..6))
-            .map(|_| char::from(b"abcdefghijklmnopqrstuvwxyz0123456789-"[self.rng.gen_range(0..37)]))
+            .map(|_| {
+                char::from(b"abcdefghijklmnopqrstuvwxyz0123456789-"[self.rng.gen_range(0..37)])
+            })
             .collect();
         format!("fz{}{tail}", self.fresh)
     }
@@ -702,7 +692,9 @@ impl Fuzz<'_> {
             60..64 => "ж".repeat(8193),
             64..70 => String::new(),
             70..74 => " ".to_owned(),
-            74..82 => self.pick(&["a\u{0}b", "\u{0}", "\u{1}\u{7f}", "\r\n\t"]).to_owned(),
+            74..82 => self
+                .pick(&["a\u{0}b", "\u{0}", "\u{1}\u{7f}", "\r\n\t"])
+                .to_owned(),
             82..87 => "x".repeat(10_000),
             87..92 => return self.pick(&invalid_utf8()).to_vec(),
             _ => return self.nasty(),
@@ -925,10 +917,12 @@ impl Fuzz<'_> {
     async fn step(&mut self) {
         self.tame = self.chance(TAME_SHARE);
         let method = self.method_name();
-        let style = match self.pick(&[Style::PostPath, Style::GetPath, Style::PostCmd, Style::GetCmd]) {
-            // See `AVOID_KNOWN_BUGS`: while avoided, the empty name goes only through `cmd`.
-            Style::PostPath if AVOID_KNOWN_BUGS && method.is_empty() => Style::PostCmd,
-            Style::GetPath if AVOID_KNOWN_BUGS && method.is_empty() => Style::GetCmd,
+        let style = match self.pick(&[
+            Style::PostPath,
+            Style::GetPath,
+            Style::PostCmd,
+            Style::GetCmd,
+        ]) {
             style => style,
         };
         let mut params: Vec<Param> = self
@@ -992,6 +986,13 @@ impl Fuzz<'_> {
         entry.1 += 1;
         if outcome == "ok" {
             entry.0 += 1;
+            if effective.as_deref() == Some("AddSecret") {
+                // Spec: a `secret_id` is never reused.
+                let id = body["result"][0]["secret_id"].as_i64().unwrap_or_default();
+                if !self.seen_secret_ids.insert(id) {
+                    self.fail(&format!("AddSecret returned secret id {id}, seen before"));
+                }
+            }
             if !matches!(
                 effective.as_deref(),
                 Some("GetSecrets" | "GetSecretValue" | "GetApplications")
@@ -1048,6 +1049,17 @@ impl Fuzz<'_> {
             }
             // Otherwise it is too big for a URL and has no body to go to: left out.
         }
+        if !self.tame && self.chance(0.04) {
+            // Raw, not re-encoded: bad escapes, a name that is not UTF-8, empty pairs.
+            let junk = self.pick(&[
+                "x=%G1%2", "%FF=1", "x=%", "&&&", "=", "=1", "x=%E2%82", "x=a%00b", "%3D=%3D",
+                "x=;;;", "+=+",
+            ]);
+            if !query.is_empty() {
+                query.push('&');
+            }
+            query.push_str(junk);
+        }
         if !self.tame && has_param_body && self.chance(0.01) {
             body_params.push(("description".to_owned(), vec![b'd'; OVERSIZED_BODY]));
         }
@@ -1066,7 +1078,13 @@ impl Fuzz<'_> {
             Encoding::Urlencoded => {
                 let mut body = body_params
                     .iter()
-                    .map(|(n, v)| format!("{}={}", form_encode(n.as_bytes(), plus), form_encode(v, plus)))
+                    .map(|(n, v)| {
+                        format!(
+                            "{}={}",
+                            form_encode(n.as_bytes(), plus),
+                            form_encode(v, plus)
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join(if self.chance(0.1) { "&&" } else { "&" });
                 if self.chance(0.1) {
@@ -1271,7 +1289,9 @@ impl Fuzz<'_> {
             let msg = error.get("msg").and_then(Value::as_str);
             match (code, msg) {
                 (Some(2), _) => failure("internal error (code 2)".to_owned()),
-                (Some(code), Some(msg)) if API_ERROR_CODES.contains(&code) && !msg.trim().is_empty() => {
+                (Some(code), Some(msg))
+                    if API_ERROR_CODES.contains(&code) && !msg.trim().is_empty() =>
+                {
                     if body.get("result").is_some() {
                         failure("both `result` and `error`".to_owned());
                     }
@@ -1290,7 +1310,9 @@ impl Fuzz<'_> {
             failure("success without valid credentials".to_owned());
         }
         if let Err(what) = self.check_result(effective, &body) {
-            failure(format!("the success body is wrong for {effective:?}: {what}"));
+            failure(format!(
+                "the success body is wrong for {effective:?}: {what}"
+            ));
         }
         ("ok".to_owned(), body)
     }
@@ -1379,9 +1401,10 @@ impl Fuzz<'_> {
 
     // ----- the data around the run -----------------------------------------------------------
 
-    /// Calls a method the ordinary way (POST, urlencoded, Owner key) and requires success.
+    /// Calls a method the ordinary way (POST, urlencoded, Owner key); the answer as it came.
     async fn api(&self, method: &str, args: &[(&str, &str)]) -> Value {
-        let mut form: Vec<(&str, &str)> = vec![("account_id", ACCOUNT_ID), ("api_key", &self.api_key)];
+        let mut form: Vec<(&str, &str)> =
+            vec![("account_id", ACCOUNT_ID), ("api_key", &self.api_key)];
         form.extend_from_slice(args);
         let body: Value = self
             .client
@@ -1393,9 +1416,6 @@ impl Fuzz<'_> {
             .json()
             .await
             .expect("API answers JSON");
-        if body.get("error").is_some() {
-            self.fail(&format!("{method} {args:?} failed: {body}"));
-        }
         body
     }
 
@@ -1490,6 +1510,12 @@ impl Fuzz<'_> {
                 push_bounded(&mut self.foreign_secret_names, name.clone());
             }
         }
+        self.seen_secret_ids.extend(
+            secrets
+                .iter()
+                .map(|(i, _)| *i)
+                .chain(self.sentinel.secret_ids.iter().copied()),
+        );
         self.secret_ids = secrets.iter().map(|(i, _)| *i).collect();
         self.secret_names = secrets.into_iter().map(|(_, n)| n).collect();
         self.dirty = false;
@@ -1546,7 +1572,11 @@ async fn run(label: &str, seed: u64, iterations: usize) {
 
     let sentinel_id = server.create_application(SENTINEL_APP).await;
     let sentinel_secrets = [
-        ("DB_PASSWORD", "correct horse battery staple", "Primary database"),
+        (
+            "DB_PASSWORD",
+            "correct horse battery staple",
+            "Primary database",
+        ),
         (
             "TLS_KEY",
             "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nsentinelTlsKeyBody==\n-----END PRIVATE KEY-----\n",
@@ -1587,8 +1617,8 @@ async fn run(label: &str, seed: u64, iterations: usize) {
         server: &server,
         client: reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
-            // See `AVOID_KNOWN_BUGS`: a fresh connection for every request.
-            .pool_max_idle_per_host(if AVOID_KNOWN_BUGS { 0 } else { usize::MAX })
+            // Connections are reused, as real clients do: an early error must not break one.
+            .pool_max_idle_per_host(usize::MAX)
             .build()
             .expect("HTTP client"),
         rng: StdRng::seed_from_u64(seed),
@@ -1607,6 +1637,7 @@ async fn run(label: &str, seed: u64, iterations: usize) {
         fresh: 0,
         dirty: true,
         tame: false,
+        seen_secret_ids: BTreeSet::new(),
         outcomes: BTreeMap::new(),
         per_method: BTreeMap::new(),
     };
@@ -1616,6 +1647,16 @@ async fn run(label: &str, seed: u64, iterations: usize) {
     // sentinel shows in its `modified`.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let before = fuzz.sentinel_snapshot().await;
+    let answers = [&before.0["application"], &before.0["secrets"]];
+    let values = before.0["values"].as_array().expect("values");
+    assert!(
+        answers
+            .into_iter()
+            .chain(values)
+            .all(|a| a.get("result").is_some()),
+        "the sentinel cannot be read: {:#}",
+        before.0
+    );
     let setup = started.elapsed();
 
     let fuzz_started = Instant::now();
@@ -1689,13 +1730,12 @@ async fn a_fixed_request_sequence_never_faults_the_server_or_touches_unnamed_dat
     run("fixed seed", FIXED_SEED, FIXED_ITERATIONS).await;
 }
 
-// ----- the bugs this test found, pinned until they are fixed (see `AVOID_KNOWN_BUGS`) -----
+// ----- regressions: bugs this fuzz test found, pinned by fixed requests -----
 
-/// Spec ("Transport"): an unknown method is error 103, and every answer is JSON. An empty
-/// method in the path, `/platform_api/`, gets the panel's HTML 404 page instead.
+/// Spec ("Transport"): every answer is JSON. `/platform_api/` (an empty method in the path) is
+/// `/platform_api` without `cmd`: error 102, not the panel's HTML 404 page.
 #[tokio::test]
-#[ignore = "bug: GET/POST /platform_api/ (an empty method in the path) answers an HTML 404, not JSON error 103"]
-async fn an_empty_method_in_the_path_is_an_unknown_method() {
+async fn an_empty_method_in_the_path_is_a_missing_cmd() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let server = Server::start(&tmp.path().join("data")).await;
     let client = reqwest::Client::new();
@@ -1708,7 +1748,7 @@ async fn an_empty_method_in_the_path_is_an_unknown_method() {
         let text = response.text().await.expect("body");
         assert_eq!(status, 200, "{}", shorten(&text, 300));
         let body: Value = serde_json::from_str(&text).expect("a JSON body");
-        assert_eq!(body["error"]["code"], json!(103), "{body}");
+        assert_eq!(body["error"]["code"], json!(102), "{body}");
     }
 }
 
@@ -1717,7 +1757,6 @@ async fn an_empty_method_in_the_path_is_an_unknown_method() {
 /// fails ("LIKE or GLOB pattern too complex") and the API answers code 2. It is bad input, not
 /// a server fault: expect error 101 (or simply no match).
 #[tokio::test]
-#[ignore = "bug: a substring filter over SQLite's LIKE limit (e.g. secret_name_part = 25000 x '%') is internal error 2"]
 async fn overlong_substring_filters_are_not_internal_errors() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let server = Server::start(&tmp.path().join("data")).await;
@@ -1731,9 +1770,24 @@ async fn overlong_substring_filters_are_not_internal_errors() {
     let percent = "%".repeat(25_000); // escaped to `\%` each: a 50 002-byte pattern
     let letters = "a".repeat(50_000); // `%aaa…%`: 50 002 bytes
     for (method, args) in [
-        ("GetSecrets", vec![("application_id", app.as_str()), ("secret_name_part", percent.as_str())]),
-        ("GetSecrets", vec![("application_id", app.as_str()), ("secret_name_part", letters.as_str())]),
-        ("GetApplications", vec![("application_name", letters.as_str())]),
+        (
+            "GetSecrets",
+            vec![
+                ("application_id", app.as_str()),
+                ("secret_name_part", percent.as_str()),
+            ],
+        ),
+        (
+            "GetSecrets",
+            vec![
+                ("application_id", app.as_str()),
+                ("secret_name_part", letters.as_str()),
+            ],
+        ),
+        (
+            "GetApplications",
+            vec![("application_name", letters.as_str())],
+        ),
     ] {
         let mut form = vec![("account_id", ACCOUNT_ID), ("api_key", key)];
         form.extend(args);
@@ -1747,7 +1801,11 @@ async fn overlong_substring_filters_are_not_internal_errors() {
             .await
             .expect("JSON body");
         let ok = body["result"] == json!([]) || body["error"]["code"] == json!(101);
-        assert!(ok, "{method} with a {}-character filter: {body}", form[3].1.len());
+        assert!(
+            ok,
+            "{method} with a {}-character filter: {body}",
+            form[3].1.len()
+        );
     }
 }
 
@@ -1785,7 +1843,6 @@ fn read_response(stream: &mut std::net::TcpStream) -> Option<(String, Vec<u8>)> 
 /// connection without `Connection: close`. Clients keep such connections for the next call
 /// (reqwest did, in this test), and that call fails with a broken connection.
 #[tokio::test]
-#[ignore = "bug: an early API error on a request with a large unread body closes the keep-alive connection without Connection: close"]
 async fn an_early_error_keeps_the_connection_usable_or_says_it_closes() {
     use std::io::Write;
     let tmp = tempfile::tempdir().expect("temp dir");

@@ -67,7 +67,9 @@ impl SecretStore {
         &self,
         filter: &ApplicationFilter,
     ) -> Result<(Vec<ApplicationSummary>, i64), StoreError> {
-        let pattern = super::like_pattern(filter.name_part.as_deref().unwrap_or(""));
+        let Some(pattern) = super::like_pattern(filter.name_part.as_deref()) else {
+            return Ok((Vec::new(), 0));
+        };
         let condition = "($1 IS NULL OR a.id = $1) AND LOWER(a.name) LIKE $2 ESCAPE '\\'";
         let id = filter.id.map(|id| id.0);
         let mut conn = self.pool.acquire().await?;

@@ -149,12 +149,17 @@ fn is_unique_violation(err: &sqlx::Error) -> bool {
 }
 
 /// A `LIKE` pattern for a case-insensitive substring: `%` and `_` in a user's filter match
-/// themselves, not any character.
-fn like_pattern(part: &str) -> String {
+/// themselves, not any character. `None` when the filter is longer than any name, so it can
+/// match nothing (and SQLite refuses very long patterns).
+fn like_pattern(part: Option<&str>) -> Option<String> {
+    let part = part.unwrap_or("");
+    if part.chars().count() > crate::validation::NAME_MAX_CHARS {
+        return None;
+    }
     let escaped = part
         .to_lowercase()
         .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");
-    format!("%{escaped}%")
+    Some(format!("%{escaped}%"))
 }

@@ -74,9 +74,14 @@ impl SecretStore {
         app: ApplicationId,
         filter: &SecretFilter,
     ) -> Result<SecretPage, StoreError> {
-        let pattern = super::like_pattern(filter.name_part.as_deref().unwrap_or(""));
         let mut conn = self.pool.acquire().await?;
         self.require_application(&mut conn, app).await?;
+        let Some(pattern) = super::like_pattern(filter.name_part.as_deref()) else {
+            return Ok(SecretPage {
+                items: Vec::new(),
+                total: 0,
+            });
+        };
         let condition = "application_id = $1 AND LOWER(name) LIKE $2 ESCAPE '\\'";
         let total: i64 =
             sqlx::query_scalar(&format!("SELECT COUNT(*) FROM secrets WHERE {condition}"))

@@ -6,7 +6,7 @@ use app::store::{ApplicationFilter, SecretStore, Selection};
 use serde_json::{Value, json};
 
 use super::error::{ApiError, MISSING_PARAMETER, UNKNOWN_APPLICATION_ID, UNKNOWN_APPLICATION_NAME};
-use super::params::Params;
+use super::params::{Params, check_name_filter};
 
 pub async fn add_application(store: &SecretStore, p: &Params) -> Result<Value, ApiError> {
     let name = short_name(store, p.required("application_name")?);
@@ -24,7 +24,11 @@ pub async fn get_applications(store: &SecretStore, p: &Params) -> Result<Value, 
         id: p.id("application_id")?.map(ApplicationId),
         name_part: p
             .text("application_name")
-            .map(|n| short_name(store, n).to_owned()),
+            .map(|n| {
+                let short = short_name(store, n);
+                check_name_filter("application_name", short).map(|()| short.to_owned())
+            })
+            .transpose()?,
         limit: count,
         offset,
     };

@@ -26,6 +26,8 @@ pub const INTERNAL: i32 = 2;
 pub struct ApiError {
     pub code: i32,
     pub msg: String,
+    /// Set when the request body was not read to its end: the connection cannot be reused.
+    pub close_connection: bool,
 }
 
 impl ApiError {
@@ -33,7 +35,13 @@ impl ApiError {
         ApiError {
             code,
             msg: msg.into(),
+            close_connection: false,
         }
+    }
+
+    pub fn closing_connection(mut self) -> Self {
+        self.close_connection = true;
+        self
     }
 
     pub fn invalid(msg: impl Into<String>) -> Self {
@@ -132,7 +140,15 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        Json(json!({ "error": { "code": self.code, "msg": self.msg } })).into_response()
+        let mut response =
+            Json(json!({ "error": { "code": self.code, "msg": self.msg } })).into_response();
+        if self.close_connection {
+            response.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+        }
+        response
     }
 }
 

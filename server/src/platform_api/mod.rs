@@ -11,7 +11,7 @@ mod secrets;
 
 use app::model::Role;
 use app::store::SecretStore;
-use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -19,7 +19,7 @@ use axum::{Json, Router};
 use serde_json::Value;
 
 use error::{ApiError, CMD_MISSING, FORBIDDEN, UNKNOWN_METHOD};
-use params::{BODY_LIMIT, Params};
+use params::Params;
 
 /// The OpenAPI 3.1 description of this API, kept in the repository next to this code.
 pub const OPENAPI_JSON: &str = include_str!("../../openapi.json");
@@ -27,9 +27,9 @@ pub const OPENAPI_JSON: &str = include_str!("../../openapi.json");
 pub fn router<S: Clone + Send + Sync + 'static>(store: SecretStore) -> Router<S> {
     Router::new()
         .route("/platform_api", get(by_cmd).post(by_cmd))
+        .route("/platform_api/", get(by_cmd).post(by_cmd))
         .route("/platform_api/openapi.json", get(openapi))
         .route("/platform_api/{method}", get(by_path).post(by_path))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(store)
 }
 

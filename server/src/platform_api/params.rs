@@ -1,10 +1,11 @@
 //! A method's parameters, gathered from the query string and the body (urlencoded or
 //! multipart), with typed accessors whose errors name the parameter (spec: "Transport").
 
-use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::header::CONTENT_TYPE;
 use std::collections::BTreeMap;
+
+use app::validation::NAME_MAX_CHARS;
 
 use super::error::ApiError;
 
@@ -31,14 +32,24 @@ impl Params {
     /// Reads every parameter of `request`. A name given twice with different values, from the
     /// query and the body or within one of them, is an error (101).
     pub async fn from_request(request: Request) -> Result<Params, ApiError> {
+        let (parts, body) = request.into_parts();
+        // Read the whole body before judging anything: answering while the client is still
+        // sending would make the connection unusable for its next request.
+        let body = axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| {
+            ApiError::invalid(format!(
+                "The request body is too large or unreadable (the limit is {} KiB).",
+                BODY_LIMIT / 1024
+            ))
+            .closing_connection()
+        })?;
         let mut params = Params::default();
-        if let Some(query) = request.uri().query() {
+        if let Some(query) = parts.uri.query() {
             for (name, value) in parse_urlencoded(query.as_bytes(), "query string")? {
                 params.insert(name, value)?;
             }
         }
-        let content_type = request
-            .headers()
+        let content_type = parts
+            .headers
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
@@ -50,34 +61,12 @@ impl Params {
             .trim()
             .to_owned();
         if essence == "multipart/form-data" {
-            let mut multipart = Multipart::from_request(request, &())
-                .await
-                .map_err(|e| ApiError::invalid(format!("The multipart body is malformed: {e}")))?;
-            loop {
-                let field = multipart.next_field().await.map_err(|e| {
-                    ApiError::invalid(format!("The multipart body is malformed: {e}"))
-                })?;
-                let Some(field) = field else { break };
-                let name = field
-                    .name()
-                    .ok_or_else(|| ApiError::invalid("A multipart part has no field name."))?
-                    .to_owned();
-                let bytes = field.bytes().await.map_err(|e| {
-                    ApiError::invalid(format!("The multipart part '{name}' is malformed: {e}"))
-                })?;
-                let value = String::from_utf8(bytes.to_vec()).map_err(|_| {
-                    ApiError::invalid(format!("The parameter '{name}' is not valid UTF-8."))
-                })?;
+            let request = Request::from_parts(parts, axum::body::Body::from(body));
+            for (name, value) in read_multipart(request).await? {
                 params.insert(name, value)?;
             }
             return Ok(params);
         }
-        let body = Bytes::from_request(request, &()).await.map_err(|_| {
-            ApiError::invalid(format!(
-                "The request body is too large or unreadable (the limit is {} KiB).",
-                BODY_LIMIT / 1024
-            ))
-        })?;
         if body.iter().all(u8::is_ascii_whitespace) {
             return Ok(params);
         }
@@ -100,8 +89,9 @@ impl Params {
             }
             other => {
                 return Err(ApiError::invalid(format!(
-                    "Unsupported Content-Type '{other}': send parameters in the query string, \
-                     application/x-www-form-urlencoded or multipart/form-data."
+                    "Unsupported Content-Type '{}': send parameters in the query string, \
+                     application/x-www-form-urlencoded or multipart/form-data.",
+                    shorten(other)
                 )));
             }
         }
@@ -138,6 +128,14 @@ impl Params {
     /// The value, treating an empty one as absent.
     pub fn text(&self, name: &str) -> Option<&str> {
         self.raw(name).filter(|v| !v.is_empty())
+    }
+
+    /// A substring filter on names: longer than a name can be, it could match nothing, and is
+    /// refused rather than sent to the database.
+    pub fn name_filter(&self, name: &str) -> Result<Option<&str>, ApiError> {
+        self.text(name)
+            .map(|part| check_name_filter(name, part).map(|()| part))
+            .transpose()
     }
 
     /// A value that must be present and not empty (134 otherwise).
@@ -213,6 +211,42 @@ impl Params {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Some(IdList { all: false, ids }))
     }
+}
+
+/// Refuses a name filter longer than any name (see `Params::name_filter`).
+pub fn check_name_filter(name: &str, part: &str) -> Result<(), ApiError> {
+    if part.chars().count() > NAME_MAX_CHARS {
+        return Err(ApiError::invalid(format!(
+            "'{name}' is longer than {NAME_MAX_CHARS} characters, the longest a name can be."
+        )));
+    }
+    Ok(())
+}
+
+/// The fields of a multipart body (already read into memory), as text.
+async fn read_multipart(request: Request) -> Result<Vec<(String, String)>, ApiError> {
+    let malformed = |e: &dyn std::fmt::Display| {
+        ApiError::invalid(format!("The multipart body is malformed: {e}"))
+    };
+    let mut multipart = Multipart::from_request(request, &())
+        .await
+        .map_err(|e| malformed(&e))?;
+    let mut fields = Vec::new();
+    while let Some(field) = multipart.next_field().await.map_err(|e| malformed(&e))? {
+        let name = field
+            .name()
+            .ok_or_else(|| ApiError::invalid("A multipart part has no field name."))?
+            .to_owned();
+        let bytes = field.bytes().await.map_err(|e| malformed(&e))?;
+        let value = String::from_utf8(bytes.to_vec()).map_err(|_| {
+            ApiError::invalid(format!(
+                "The parameter '{}' is not valid UTF-8.",
+                shorten(&name)
+            ))
+        })?;
+        fields.push((name, value));
+    }
+    Ok(fields)
 }
 
 /// Booleans as the spec lists them; the official clients send `True`/`False`.

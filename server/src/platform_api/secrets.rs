@@ -24,7 +24,7 @@ pub async fn get_secrets(store: &SecretStore, p: &Params) -> Result<Value, ApiEr
     let app = resolve_for_secrets(store, p).await?;
     let (count, offset) = p.page()?;
     let filter = SecretFilter {
-        name_part: p.text("secret_name_part").map(str::to_owned),
+        name_part: p.name_filter("secret_name_part")?.map(str::to_owned),
         limit: count,
         offset,
     };
