@@ -491,7 +491,7 @@ async fn all_call_styles_and_parameter_sources_are_equivalent() {
     // The same read four ways gives the same answer.
     let list = [("application_id", app.as_str()), ("count", "1000")];
     let with_cmd = [list.as_slice(), &[("cmd", "GetSecrets")]].concat();
-    let answers = vec![
+    let answers = [
         send(
             c.post(api.url("/platform_api/GetSecrets"))
                 .form(&form(&list)),
@@ -574,6 +574,8 @@ async fn transport_and_credential_errors() {
     let body = send(c.get(api.url("/platform_api")).query(&creds)).await;
     assert_error(&body, 102);
     assert_error(&send(c.get(api.url("/platform_api"))).await, 102);
+    let body = send(c.post(api.url("/platform_api/")).form(&creds)).await;
+    assert_error(&body, 102);
 
     // Unknown method: 103, by path and by cmd.
     assert_error(&api.call("NoSuchMethod", &[]).await, 103);
@@ -858,7 +860,11 @@ async fn get_secrets_filters_orders_and_pages() {
     );
     for literal in ["%", "\\"] {
         let body = api.secrets(&app, &[("secret_name_part", literal)]).await;
-        assert_eq!(body["total_count"], json!(0), "{literal:?} is a wildcard: {body}");
+        assert_eq!(
+            body["total_count"],
+            json!(0),
+            "{literal:?} is a wildcard: {body}"
+        );
     }
     let body = api.secrets(&app, &[("secret_name_part", "nothing")]).await;
     assert_eq!(
@@ -1041,6 +1047,20 @@ async fn get_secret_value_by_id_or_name() {
         101,
     )
     .await;
+    api.expect_error(
+        "SetSecretInfo",
+        &[
+            ("application_id", &app),
+            ("secret_id", &foreign),
+            ("secret_value", "overwritten"),
+            ("description", "overwritten"),
+        ],
+        101,
+    )
+    .await;
+    let untouched = api.value(&other, ("secret_id", &foreign)).await;
+    assert_eq!(untouched["secret_value"], json!("foreign value"));
+    assert_eq!(untouched["description"], json!(""));
     let msg = api
         .expect_error(
             "GetSecretValue",
