@@ -917,14 +917,12 @@ impl Fuzz<'_> {
     async fn step(&mut self) {
         self.tame = self.chance(TAME_SHARE);
         let method = self.method_name();
-        let style = match self.pick(&[
+        let style = self.pick(&[
             Style::PostPath,
             Style::GetPath,
             Style::PostCmd,
             Style::GetCmd,
-        ]) {
-            style => style,
-        };
+        ]);
         let mut params: Vec<Param> = self
             .param_names(&method)
             .into_iter()
