@@ -20,11 +20,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 use support::Server;
+use support::api::{ACCOUNT_ID, Api, METHODS, SUFFIX};
 
 const SENTINEL_APP: &str = "sentinel-app";
 const PLAYGROUND_APP: &str = "fuzz-target";
-const SUFFIX: &str = ".default.strongroom";
-const ACCOUNT_ID: &str = "1";
 
 const DEFAULT_ITERATIONS: usize = 1000;
 const FIXED_SEED: u64 = 0x5EED_F022_2024_0001;
@@ -51,18 +50,6 @@ const TAME_SHARE: f64 = 0.35;
 
 /// Every error code the spec lists except 2 (internal error), which is a failure here.
 const API_ERROR_CODES: [i64; 11] = [100, 101, 102, 103, 104, 107, 116, 129, 134, 493, 558];
-
-const METHODS: [&str; 9] = [
-    "AddSecret",
-    "GetSecrets",
-    "GetSecretValue",
-    "SetSecretInfo",
-    "DelSecret",
-    "AddApplication",
-    "GetApplications",
-    "SetApplicationInfo",
-    "DelApplication",
-];
 
 /// The union of every method's parameters (plus `cmd`).
 const ALL_PARAMS: [&str; 12] = [
@@ -370,11 +357,11 @@ struct Sentinel {
 
 struct Fuzz<'a> {
     server: &'a Server,
-    client: reqwest::Client,
+    /// The Owner's legacy API key, and the HTTP client every request goes through.
+    api: Api,
     rng: StdRng,
     seed: u64,
     iteration: usize,
-    api_key: String,
     verbose: bool,
     sentinel: Sentinel,
     playground: i64,
@@ -853,7 +840,7 @@ impl Fuzz<'_> {
     /// `account_id` + `api_key`, nearly always right; otherwise missing or corrupted, or
     /// overridden by an `Authorization` header. Returns whether they are valid.
     fn credentials(&mut self) -> (Vec<Param>, Option<String>, bool) {
-        let key = self.api_key.clone();
+        let key = self.api.key().to_owned();
         let good = |account: &str, key: &str| -> Vec<Param> {
             vec![
                 ("account_id".to_owned(), account.as_bytes().to_vec()),
@@ -1226,7 +1213,7 @@ impl Fuzz<'_> {
         } else {
             reqwest::Method::GET
         };
-        let mut request = self.client.request(method, &url);
+        let mut request = self.api.client.request(method, &url);
         if let Some(ct) = &built.content_type {
             request = request.header(reqwest::header::CONTENT_TYPE, ct.as_bytes());
         }
@@ -1399,36 +1386,21 @@ impl Fuzz<'_> {
 
     // ----- the data around the run -----------------------------------------------------------
 
-    /// Calls a method the ordinary way (POST, urlencoded, Owner key); the answer as it came.
-    async fn api(&self, method: &str, args: &[(&str, &str)]) -> Value {
-        let mut form: Vec<(&str, &str)> =
-            vec![("account_id", ACCOUNT_ID), ("api_key", &self.api_key)];
-        form.extend_from_slice(args);
-        let body: Value = self
-            .client
-            .post(format!("{}/platform_api/{method}", self.server.base))
-            .form(&form)
-            .send()
-            .await
-            .expect("API request")
-            .json()
-            .await
-            .expect("API answers JSON");
-        body
-    }
-
     async fn sentinel_snapshot(&self) -> Snapshot {
         let app = self.sentinel.id.to_string();
         let application = self
-            .api("GetApplications", &[("application_id", &app)])
+            .api
+            .call("GetApplications", &[("application_id", &app)])
             .await;
         let secrets = self
-            .api("GetSecrets", &[("application_id", &app), ("count", "1000")])
+            .api
+            .call("GetSecrets", &[("application_id", &app), ("count", "1000")])
             .await;
         let mut values = Vec::new();
         for id in &self.sentinel.secret_ids {
             let value = self
-                .api(
+                .api
+                .call(
                     "GetSecretValue",
                     &[("application_id", &app), ("secret_id", &id.to_string())],
                 )
@@ -1452,16 +1424,8 @@ impl Fuzz<'_> {
     /// Looks at the playground (recreating it, or refilling its secrets, when the fuzzer took
     /// them away) and at which applications exist.
     async fn refresh(&mut self) {
-        let apps = self
-            .server
-            .call("list_applications", &[])
-            .await
-            .expect("list_applications");
-        let apps = apps.as_array().expect("application list").clone();
         let mut playground = None;
-        for app in &apps {
-            let id = app["id"].as_i64().expect("application id");
-            let name = app["name"].as_str().expect("application name");
+        for (id, name) in self.server.applications().await {
             if id == self.sentinel.id {
                 continue;
             }
@@ -1469,7 +1433,7 @@ impl Fuzz<'_> {
                 playground = Some(id);
             }
             push_bounded(&mut self.app_ids, id);
-            push_bounded(&mut self.app_names, name.to_owned());
+            push_bounded(&mut self.app_names, name);
         }
         self.playground = match playground {
             Some(id) => id,
@@ -1479,7 +1443,7 @@ impl Fuzz<'_> {
                 id
             }
         };
-        let mut secrets = self.playground_secrets().await;
+        let mut secrets = self.server.secrets(self.playground).await;
         if secrets.len() < 3 {
             for _ in secrets.len()..3 {
                 self.fresh += 1;
@@ -1488,7 +1452,7 @@ impl Fuzz<'_> {
                     .create_secret(self.playground, &name, "playground value\n✓", "refilled")
                     .await;
             }
-            secrets = self.playground_secrets().await;
+            secrets = self.server.secrets(self.playground).await;
         }
         for id in std::mem::take(&mut self.secret_ids) {
             if !secrets.iter().any(|(i, _)| *i == id) {
@@ -1518,28 +1482,6 @@ impl Fuzz<'_> {
         self.secret_names = secrets.into_iter().map(|(_, n)| n).collect();
         self.dirty = false;
     }
-
-    async fn playground_secrets(&self) -> Vec<(i64, String)> {
-        let page = self
-            .server
-            .call(
-                "list_secrets",
-                &[("application_id", &self.playground.to_string())],
-            )
-            .await
-            .expect("list_secrets");
-        page["items"]
-            .as_array()
-            .expect("items")
-            .iter()
-            .map(|s| {
-                (
-                    s["id"].as_i64().expect("secret id"),
-                    s["name"].as_str().expect("secret name").to_owned(),
-                )
-            })
-            .collect()
-    }
 }
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -1558,15 +1500,14 @@ async fn run(label: &str, seed: u64, iterations: usize) {
          STRONGROOM_FUZZ_ITERATIONS={iterations})"
     );
     let started = Instant::now();
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let server = Server::start(&tmp.path().join("data")).await;
-    let api_key = server
-        .call("regenerate_api_key", &[])
-        .await
-        .expect("regenerate_api_key")
-        .as_str()
-        .expect("the key is a string")
-        .to_owned();
+    let (_tmp, server) = support::start_temp().await;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        // Connections are reused, as real clients do: an early error must not break one.
+        .pool_max_idle_per_host(usize::MAX)
+        .build()
+        .expect("HTTP client");
+    let api = Api::legacy_with(&server, client).await;
 
     let sentinel_id = server.create_application(SENTINEL_APP).await;
     let sentinel_secrets = [
@@ -1613,16 +1554,10 @@ async fn run(label: &str, seed: u64, iterations: usize) {
 
     let mut fuzz = Fuzz {
         server: &server,
-        client: reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            // Connections are reused, as real clients do: an early error must not break one.
-            .pool_max_idle_per_host(usize::MAX)
-            .build()
-            .expect("HTTP client"),
+        api,
         rng: StdRng::seed_from_u64(seed),
         seed,
         iteration: 0,
-        api_key,
         verbose: env_or("STRONGROOM_FUZZ_VERBOSE", 0u8) != 0,
         sentinel,
         playground,
@@ -1734,8 +1669,7 @@ async fn a_fixed_request_sequence_never_faults_the_server_or_touches_unnamed_dat
 /// `/platform_api` without `cmd`: error 102, not the panel's HTML 404 page.
 #[tokio::test]
 async fn an_empty_method_in_the_path_is_a_missing_cmd() {
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let server = Server::start(&tmp.path().join("data")).await;
+    let (_tmp, server) = support::start_temp().await;
     let client = reqwest::Client::new();
     for request in [
         client.get(format!("{}/platform_api/", server.base)),
@@ -1756,15 +1690,12 @@ async fn an_empty_method_in_the_path_is_a_missing_cmd() {
 /// a server fault: expect error 101 (or simply no match).
 #[tokio::test]
 async fn overlong_substring_filters_are_not_internal_errors() {
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let server = Server::start(&tmp.path().join("data")).await;
-    let key = server.call("regenerate_api_key", &[]).await.expect("key");
-    let key = key.as_str().expect("key string");
+    let (_tmp, server) = support::start_temp().await;
+    let api = Api::legacy(&server).await;
     let app = server.create_application("demo").await;
     // The pattern is only evaluated against rows: one secret is enough.
     server.create_secret(app, "A", "v", "").await;
     let app = app.to_string();
-    let client = reqwest::Client::new();
     let percent = "%".repeat(25_000); // escaped to `\%` each: a 50 002-byte pattern
     let letters = "a".repeat(50_000); // `%aaa…%`: 50 002 bytes
     for (method, args) in [
@@ -1787,22 +1718,13 @@ async fn overlong_substring_filters_are_not_internal_errors() {
             vec![("application_name", letters.as_str())],
         ),
     ] {
-        let mut form = vec![("account_id", ACCOUNT_ID), ("api_key", key)];
-        form.extend(args);
-        let body: Value = client
-            .post(format!("{}/platform_api/{method}", server.base))
-            .form(&form)
-            .send()
-            .await
-            .expect("HTTP response")
-            .json()
-            .await
-            .expect("JSON body");
+        let body = api.call(method, &args).await;
         let ok = body["result"] == json!([]) || body["error"]["code"] == json!(101);
+        let filter = args.last().expect("a filter").1;
         assert!(
             ok,
             "{method} with a {}-character filter: {body}",
-            form[3].1.len()
+            filter.len()
         );
     }
 }
@@ -1843,8 +1765,7 @@ fn read_response(stream: &mut std::net::TcpStream) -> Option<(String, Vec<u8>)> 
 #[tokio::test]
 async fn an_early_error_keeps_the_connection_usable_or_says_it_closes() {
     use std::io::Write;
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let server = Server::start(&tmp.path().join("data")).await;
+    let (_tmp, server) = support::start_temp().await;
     let address = server.base.trim_start_matches("http://").to_owned();
     let mut stream = std::net::TcpStream::connect(&address).expect("connect");
     stream

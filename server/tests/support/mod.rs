@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod api;
+
 use serde_json::Value;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -41,6 +43,14 @@ pub fn spawn(data_dir: &Path, port: u16, env: &[(&str, &str)], log_file: &Path) 
         command.env(k, v);
     }
     command.spawn().expect("cannot start strongroom")
+}
+
+/// Starts a server on a fresh data directory inside a temporary one (kept while the first half
+/// of the pair lives).
+pub async fn start_temp() -> (tempfile::TempDir, Server) {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(&tmp.path().join("data")).await;
+    (tmp, server)
 }
 
 impl Server {
@@ -147,7 +157,8 @@ impl Server {
         secret["id"].as_i64().expect("secret id")
     }
 
-    pub async fn secret_names(&self, app: i64) -> Vec<String> {
+    /// The panel's list of one application's secrets: `(id, name)`.
+    pub async fn secrets(&self, app: i64) -> Vec<(i64, String)> {
         let page = self
             .call("list_secrets", &[("application_id", &app.to_string())])
             .await
@@ -156,7 +167,31 @@ impl Server {
             .as_array()
             .expect("items")
             .iter()
-            .map(|s| s["name"].as_str().expect("name").to_owned())
+            .map(|s| {
+                let id = s["id"].as_i64().expect("secret id");
+                (id, s["name"].as_str().expect("name").to_owned())
+            })
+            .collect()
+    }
+
+    pub async fn secret_names(&self, app: i64) -> Vec<String> {
+        let secrets = self.secrets(app).await;
+        secrets.into_iter().map(|(_, name)| name).collect()
+    }
+
+    /// The panel's list of applications: `(id, name)`.
+    pub async fn applications(&self) -> Vec<(i64, String)> {
+        let apps = self
+            .call("list_applications", &[])
+            .await
+            .expect("list_applications");
+        apps.as_array()
+            .expect("application list")
+            .iter()
+            .map(|a| {
+                let id = a["id"].as_i64().expect("application id");
+                (id, a["name"].as_str().expect("name").to_owned())
+            })
             .collect()
     }
 
