@@ -20,6 +20,21 @@ pub enum PanelError {
          look for this reference in the server log."
     )]
     Internal(String),
+    /// No live session: never signed in, signed out, timed out, or the user was disabled.
+    #[error("Your session has ended. Sign in again to continue.")]
+    Unauthorized,
+    /// Signed in, but the role does not allow this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Revealing or copying a value needs the password typed within the last few minutes.
+    #[error("Enter your password to continue.")]
+    PasswordRequired,
+    /// A sign-in (or password check) that failed, with no hint of which part was wrong.
+    #[error("Wrong username or password.")]
+    SignInFailed,
+    /// Too many failed attempts recently.
+    #[error("{0}")]
+    Throttled(String),
     /// The request itself was malformed (a hand-made call with a missing or non-numeric id, say).
     #[error("The request was malformed: {0}")]
     BadRequest(String),

@@ -2,6 +2,7 @@
 //! hydrated in the browser), the server functions behind them, and — server-side only — the
 //! encrypted secret store that both the panel and the Management API use.
 
+pub mod auth;
 pub mod components;
 pub mod error;
 pub mod model;
@@ -13,16 +14,20 @@ pub mod validation;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::components::{A, ParentRoute, Route, Router, Routes};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
+use components::CurrentUser;
 use pages::{
-    ApplicationWorkspace, ApplicationsPage, NotFound, SecretsPage, ServiceAccountsPage,
-    WorkspaceIndex,
+    ApplicationWorkspace, ApplicationsPage, AuditPage, NotFound, SecretsPage, ServiceAccountsPage,
+    SetupPage, SignInPage, TopBar, UsersPage, WorkspaceIndex,
 };
+use server_fns::current_user;
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    page_security_headers();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -40,6 +45,28 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The page's Content-Security-Policy: scripts run only with this response's nonce (Leptos
+/// puts it on its hydration scripts), WebAssembly may compile, styles come from our stylesheet,
+/// and no one may frame the panel.
+#[cfg(feature = "ssr")]
+fn page_security_headers() {
+    use axum::http::{HeaderValue, header};
+    let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    );
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response.insert_header(header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -49,6 +76,9 @@ pub fn App() -> impl IntoView {
             let _ = body.set_attribute("data-hydrated", "true");
         }
     });
+    // Who is signed in, once per page load: signing in or out reloads the page. Components
+    // read it inside their own Transition (see `components::use_me`).
+    provide_context(CurrentUser(Resource::new(|| (), |_| current_user())));
 
     view! {
         <Stylesheet id="strongroom" href="/pkg/strongroom.css" />
@@ -56,20 +86,15 @@ pub fn App() -> impl IntoView {
             if page.is_empty() { "Strongroom".to_owned() } else { format!("{page} · Strongroom") }
         } />
         <Router>
-            <header class="topbar">
-                <a class="brand" href="/">
-                    <span class="brand-mark" aria-hidden="true">"◆"</span>
-                    "Strongroom"
-                </a>
-                <nav class="topnav" aria-label="Main">
-                    <A href="/" exact=true>"Applications"</A>
-                    <A href="/service-accounts">"Service accounts"</A>
-                </nav>
-            </header>
+            <TopBar />
             <main class="page">
                 <Routes fallback=NotFound>
+                    <Route path=path!("/sign-in") view=SignInPage />
+                    <Route path=path!("/setup") view=SetupPage />
                     <Route path=path!("/") view=ApplicationsPage />
                     <Route path=path!("/service-accounts") view=ServiceAccountsPage />
+                    <Route path=path!("/users") view=UsersPage />
+                    <Route path=path!("/audit") view=AuditPage />
                     <ParentRoute path=path!("/applications/:id") view=ApplicationWorkspace>
                         <Route path=path!("secrets") view=SecretsPage />
                         <Route path=path!("") view=WorkspaceIndex />

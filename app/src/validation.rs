@@ -73,6 +73,62 @@ pub fn check_secret_value(value: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Longest username, in characters.
+pub const USERNAME_MAX_CHARS: usize = 64;
+/// Shortest password, in characters. Length matters more than composition rules.
+pub const PASSWORD_MIN_CHARS: usize = 12;
+/// Longest password: argon2 would take any length, but a megabyte "password" is an attack.
+pub const PASSWORD_MAX_CHARS: usize = 256;
+
+/// A username: a letter or digit, then letters, digits, `.`, `_`, `-` or `@` (an e-mail
+/// address works). Compared case-insensitively; see `normalize_username`.
+pub fn check_username(name: &str) -> Result<(), String> {
+    let mut chars = name.chars();
+    let Some(first) = chars.next() else {
+        return Err("Enter a username.".into());
+    };
+    if !first.is_ascii_alphanumeric() {
+        return Err("The username must start with a Latin letter or a digit.".into());
+    }
+    if let Some(bad) = chars
+        .clone()
+        .find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@')))
+    {
+        return Err(format!(
+            "The username may contain only Latin letters, digits, '.', '_', '-' and '@'; {bad:?} \
+             is not allowed."
+        ));
+    }
+    let len = 1 + chars.count();
+    if len > USERNAME_MAX_CHARS {
+        return Err(format!(
+            "The username is {len} characters long; the limit is {USERNAME_MAX_CHARS}."
+        ));
+    }
+    Ok(())
+}
+
+/// Usernames are case-insensitive: `Alice` and `alice` are one user.
+pub fn normalize_username(name: &str) -> String {
+    name.trim().to_ascii_lowercase()
+}
+
+/// A new password: 12 to 256 characters, anything allowed.
+pub fn check_new_password(password: &str) -> Result<(), String> {
+    let len = password.chars().count();
+    if len < PASSWORD_MIN_CHARS {
+        return Err(format!(
+            "Use at least {PASSWORD_MIN_CHARS} characters (this one has {len})."
+        ));
+    }
+    if len > PASSWORD_MAX_CHARS {
+        return Err(format!(
+            "The password is {len} characters long; the limit is {PASSWORD_MAX_CHARS}."
+        ));
+    }
+    Ok(())
+}
+
 /// The description as stored: its first 200 characters.
 pub fn normalize_description(description: &str) -> String {
     description.chars().take(DESCRIPTION_MAX_CHARS).collect()
@@ -137,6 +193,29 @@ mod tests {
     #[test]
     fn empty_value_is_rejected() {
         assert_eq!(check_secret_value("").unwrap_err(), "Enter a value.");
+    }
+
+    #[test]
+    fn usernames() {
+        for ok in ["alice", "Bob.Smith", "ops@example.com", "7up", "a_b-c"] {
+            assert!(check_username(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", ".alice", "al ice", "алиса", "a/b", &"a".repeat(65)] {
+            assert!(check_username(bad).is_err(), "{bad:?} was accepted");
+        }
+        assert_eq!(normalize_username(" Alice "), "alice");
+    }
+
+    #[test]
+    fn password_length_limits() {
+        assert!(
+            check_new_password(&"x".repeat(11))
+                .unwrap_err()
+                .contains("12")
+        );
+        assert!(check_new_password(&"ж".repeat(12)).is_ok());
+        assert!(check_new_password(&"x".repeat(256)).is_ok());
+        assert!(check_new_password(&"x".repeat(257)).is_err());
     }
 
     #[test]

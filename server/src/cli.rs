@@ -19,9 +19,11 @@ use std::str::FromStr;
                   with AES-256-GCM in a SQLite database, and serves a web control panel to manage \
                   them.\n\nWith no command, `strongroom` runs `serve`.",
     args_conflicts_with_subcommands = true,
-    after_help = "Environment:\n  STRONGROOM_MASTER_KEY  The 32-byte master key in base64 (for example from \
-                  `openssl rand -base64 32`).\n                         Takes precedence over --master-key-file; \
-                  never pass it as a flag."
+    after_help = "Environment:\n  STRONGROOM_MASTER_KEY      The 32-byte master key in base64 (for example \
+                  from `openssl rand -base64 32`).\n                             Takes precedence over \
+                  --master-key-file; never pass it as a flag.\n  STRONGROOM_ADMIN_USER      With \
+                  STRONGROOM_ADMIN_PASSWORD: create this Owner at start-up when no user exists\n  \
+                  STRONGROOM_ADMIN_PASSWORD  (for automation; otherwise the log shows a one-time setup code)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -81,7 +83,8 @@ fn parse_role(s: &str) -> Result<Role, String> {
 
 #[derive(Args, Debug, Clone)]
 pub struct ServeArgs {
-    /// Address and port to listen on. The panel has no sign-in yet: keep it on loopback.
+    /// Address and port to listen on. Use 0.0.0.0:3000 to accept other machines, ideally with
+    /// --tls-cert or behind an HTTPS reverse proxy.
     #[arg(long, env = "STRONGROOM_LISTEN", default_value = "127.0.0.1:3000")]
     pub listen: SocketAddr,
 
@@ -97,6 +100,28 @@ pub struct ServeArgs {
     /// TLS private key (PEM) matching --tls-cert.
     #[arg(long, env = "STRONGROOM_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+
+    /// Mark cookies `Secure` with the `__Host-` prefix. On by itself with --tls-cert; set it
+    /// when an HTTPS reverse proxy serves the panel.
+    #[arg(long, env = "STRONGROOM_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+
+    /// Take the client address from the last X-Forwarded-For entry (for the audit log and
+    /// sign-in throttling). Set it only behind a reverse proxy that sets that header.
+    #[arg(long, env = "STRONGROOM_TRUST_PROXY")]
+    pub trust_proxy: bool,
+
+    /// A session unused for this many seconds ends.
+    #[arg(long, env = "STRONGROOM_SESSION_IDLE_SECS", default_value_t = 1800, value_parser = clap::value_parser!(i64).range(60..))]
+    pub session_idle_secs: i64,
+
+    /// No session lasts longer than this many seconds, used or not.
+    #[arg(long, env = "STRONGROOM_SESSION_LIFETIME_SECS", default_value_t = 43200, value_parser = clap::value_parser!(i64).range(60..))]
+    pub session_lifetime_secs: i64,
+
+    /// Revealing or copying a value needs the password typed within this many seconds.
+    #[arg(long, env = "STRONGROOM_STEP_UP_SECS", default_value_t = 300, value_parser = clap::value_parser!(i64).range(1..=3600))]
+    pub step_up_secs: i64,
 
     /// Log filter, in tracing's EnvFilter syntax (for example `info` or `strongroom=debug`).
     #[arg(long, env = "STRONGROOM_LOG", default_value = "info")]

@@ -5,8 +5,10 @@ mod master_key;
 mod open_store;
 mod platform_api;
 mod request_guard;
+mod security_headers;
 mod serve;
 mod service_account;
+mod session_layer;
 
 use clap::Parser;
 

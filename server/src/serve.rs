@@ -1,7 +1,8 @@
 //! `strongroom serve`: open the store, build the router, listen until Ctrl+C or SIGTERM.
 
 use anyhow::Context;
-use app::store::SecretStore;
+use app::auth::AuthConfig;
+use app::store::{SecretStore, SessionLimits};
 use app::{App, shell};
 use axum::routing::get;
 use axum::{Router, middleware};
@@ -16,6 +17,39 @@ use tracing_subscriber::EnvFilter;
 use crate::cli::ServeArgs;
 use crate::platform_api;
 use crate::request_guard::{self, GuardConfig};
+use crate::security_headers::{self, HeaderConfig};
+use crate::session_layer::{self, SessionState};
+
+/// Everything about how requests are handled, from the command line.
+#[derive(Clone)]
+pub struct HttpConfig {
+    pub guard: GuardConfig,
+    pub auth: AuthConfig,
+    pub trust_proxy: bool,
+    pub https: bool,
+}
+
+impl HttpConfig {
+    fn from_args(args: &ServeArgs) -> Self {
+        let https = args.tls_cert.is_some();
+        HttpConfig {
+            guard: GuardConfig {
+                loopback_only: args.listen.ip().is_loopback(),
+            },
+            auth: AuthConfig {
+                limits: SessionLimits {
+                    idle_secs: args.session_idle_secs,
+                    lifetime_secs: args.session_lifetime_secs,
+                },
+                step_up_secs: args.step_up_secs,
+                secure_cookies: https || args.secure_cookies,
+                ..AuthConfig::default()
+            },
+            trust_proxy: args.trust_proxy,
+            https,
+        }
+    }
+}
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_logging(&args.log)?;
@@ -28,10 +62,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .env(Env::PROD)
         .site_addr(args.listen)
         .build();
-    let guard = GuardConfig {
-        loopback_only: args.listen.ip().is_loopback(),
-    };
-    let app = router(options, store.clone(), guard);
+    let config = HttpConfig::from_args(&args);
+    first_user(&store, &args).await?;
+    spawn_session_cleanup(store.clone(), config.auth.limits);
+    let app = router(options, store.clone(), config)
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
 
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(
@@ -61,17 +96,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
          {scheme}://{0}/platform_api",
         args.listen
     );
-    if args.listen.ip().is_loopback() {
+    if tls.is_none() && !args.listen.ip().is_loopback() {
         tracing::warn!(
-            "The panel has no sign-in yet: anyone who can connect to {} can read and change every \
-             secret. It listens on loopback only, so that means this machine's users.",
-            args.listen
-        );
-    } else {
-        tracing::warn!(
-            "The panel has no sign-in yet and listens on {}, which is not loopback: anyone who can \
-             reach this address can change every secret. Use --listen 127.0.0.1:3000 unless this \
-             network is private to you.",
+            "Listening on {} over plain HTTP: passwords and values cross the network unencrypted. \
+             Use --tls-cert/--tls-key, or an HTTPS reverse proxy with --secure-cookies.",
             args.listen
         );
     }
@@ -87,7 +115,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             });
             axum_server::from_tcp_rustls(listener, config)?
                 .handle(handle)
-                .serve(app.into_make_service())
+                .serve(app)
                 .await
                 .context("the server stopped with an error")?;
         }
@@ -104,20 +132,106 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 /// The whole HTTP surface; separate from `run` so tests can drive it without a socket.
-pub fn router(options: LeptosOptions, store: SecretStore, guard: GuardConfig) -> Router {
+pub fn router(options: LeptosOptions, store: SecretStore, config: HttpConfig) -> Router {
     let routes = generate_route_list(App);
+    let sessions = SessionState {
+        store: store.clone(),
+        config: config.auth,
+        trust_proxy: config.trust_proxy,
+    };
+    let auth = config.auth;
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(platform_api::router(store.clone()))
-        .leptos_routes_with_context(&options, routes, move || provide_context(store.clone()), {
-            let options = options.clone();
-            move || shell(options.clone())
-        })
+        .leptos_routes_with_context(
+            &options,
+            routes,
+            move || {
+                provide_context(store.clone());
+                provide_context(auth);
+            },
+            {
+                let options = options.clone();
+                move || shell(options.clone())
+            },
+        )
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options)
-        .layer(middleware::from_fn_with_state(guard, request_guard::guard))
+        // Outermost last: the guard refuses foreign requests before anything else runs.
+        .layer(middleware::from_fn_with_state(
+            sessions,
+            session_layer::layer,
+        ))
+        .layer(middleware::from_fn_with_state(
+            config.guard,
+            request_guard::guard,
+        ))
+        .layer(middleware::from_fn_with_state(
+            HeaderConfig {
+                https: config.https,
+            },
+            security_headers::layer,
+        ))
         // A bug must cost one request a 500, never the connection or the process.
         .layer(CatchPanicLayer::custom(panic_response))
+}
+
+/// Makes sure someone can sign in: the Owner from STRONGROOM_ADMIN_USER and
+/// STRONGROOM_ADMIN_PASSWORD, or else (while no user exists) a one-time setup code in the log.
+async fn first_user(store: &SecretStore, args: &ServeArgs) -> anyhow::Result<()> {
+    let user = std::env::var("STRONGROOM_ADMIN_USER").ok();
+    let password = std::env::var("STRONGROOM_ADMIN_PASSWORD").ok();
+    match (user, password) {
+        (Some(user), Some(password)) => {
+            let created = store
+                .create_first_owner(&user, &password)
+                .await
+                .with_context(|| {
+                    "cannot create the Owner from STRONGROOM_ADMIN_USER and \
+                     STRONGROOM_ADMIN_PASSWORD"
+                })?;
+            if created {
+                tracing::info!("Created the Owner {user:?} from STRONGROOM_ADMIN_USER");
+            } else {
+                tracing::info!(
+                    "Users exist already: STRONGROOM_ADMIN_USER and STRONGROOM_ADMIN_PASSWORD are \
+                     ignored"
+                );
+            }
+        }
+        (Some(_), None) | (None, Some(_)) => anyhow::bail!(
+            "set both STRONGROOM_ADMIN_USER and STRONGROOM_ADMIN_PASSWORD, or neither"
+        ),
+        (None, None) => {
+            if let Some(code) = store.issue_setup_code().await? {
+                let scheme = if args.tls_cert.is_some() {
+                    "https"
+                } else {
+                    "http"
+                };
+                tracing::warn!(
+                    "No user exists yet. Open {scheme}://{}/setup and enter this one-time setup \
+                     code to create the first Owner: {}",
+                    args.listen,
+                    code.expose()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Expired sessions are refused anyway; deleting them now and then keeps the table small.
+fn spawn_session_cleanup(store: SecretStore, limits: SessionLimits) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            if let Err(e) = store.delete_expired_sessions(limits).await {
+                tracing::warn!(error = %e, "cannot delete expired sessions");
+            }
+        }
+    });
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {

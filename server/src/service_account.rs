@@ -2,6 +2,7 @@
 //! Service accounts page. Works on the database directly, also while a server is running.
 
 use anyhow::Context;
+use app::store::Actor;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 
@@ -34,7 +35,9 @@ pub async fn run(command: ServiceAccountCommand) -> anyhow::Result<()> {
                 None => None,
             };
             let store = open(&store).await?;
-            let result = store.create_service_account(role, &description).await;
+            let result = store
+                .create_service_account(&Actor::system("cli"), role, &description)
+                .await;
             store.close().await;
             let (listed, credentials) = match result {
                 Ok(created) => created,
@@ -91,7 +94,9 @@ pub async fn run(command: ServiceAccountCommand) -> anyhow::Result<()> {
         }
         ServiceAccountCommand::Revoke { key_id, store } => {
             let store = open(&store).await?;
-            let result = store.revoke_service_account(&key_id).await;
+            let result = store
+                .revoke_service_account(&Actor::system("cli"), &key_id)
+                .await;
             store.close().await;
             result.with_context(|| format!("cannot revoke {key_id:?}"))?;
             eprintln!("Revoked key {key_id}; requests signed with it now fail.");

@@ -5,8 +5,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 
 use super::application_dialog::ApplicationDialog;
-use crate::components::ConfirmDialog;
-use crate::model::ApplicationSummary;
+use crate::components::{ConfirmDialog, can};
+use crate::model::{ApplicationSummary, Permission};
 use crate::server_fns::{delete_application, list_applications};
 
 #[derive(Clone)]
@@ -41,13 +41,16 @@ pub fn ApplicationsPage() -> impl IntoView {
                 <section class="empty-state">
                     <h2>"No applications yet"</h2>
                     <p>"An application holds one set of secrets. Create one to start storing secrets."</p>
-                    <button class="button primary" on:click=move |_| open.set(Some(Open::Create))>
-                        "New application"
-                    </button>
+                    {can(Permission::ManageApplications).then(|| view! {
+                        <button class="button primary" on:click=move |_| open.set(Some(Open::Create))>
+                            "New application"
+                        </button>
+                    })}
                 </section>
             }
             .into_any();
         }
+        let may_manage = can(Permission::ManageApplications);
         let rows = list
             .into_iter()
             .map(|app| {
@@ -59,6 +62,7 @@ pub fn ApplicationsPage() -> impl IntoView {
                         <td class="num">{app.secret_count}</td>
                         <td class="mono">{app.modified.to_string()}</td>
                         <td class="actions">
+                            {may_manage.then(|| view! {
                             <button
                                 class="button small"
                                 aria-label=format!("Rename {}", app.name)
@@ -73,6 +77,7 @@ pub fn ApplicationsPage() -> impl IntoView {
                             >
                                 "Delete"
                             </button>
+                            })}
                         </td>
                     </tr>
                 }
@@ -103,9 +108,13 @@ pub fn ApplicationsPage() -> impl IntoView {
                 <h1>"Applications"</h1>
                 <p class="subtitle">"Each application keeps its own secrets, encrypted with its own key."</p>
             </div>
-            <button class="button primary" on:click=move |_| open.set(Some(Open::Create))>
-                "New application"
-            </button>
+            <Transition fallback=|| ()>
+                {move || can(Permission::ManageApplications).then(|| view! {
+                    <button class="button primary" on:click=move |_| open.set(Some(Open::Create))>
+                        "New application"
+                    </button>
+                })}
+            </Transition>
         </div>
         <Transition fallback=|| view! { <p class="muted">"Loading applications…"</p> }>
             {move || {

@@ -2,14 +2,22 @@
 
 mod application_dialog;
 mod applications;
+mod audit;
 mod not_found;
 mod secret_dialog;
 mod secrets;
 mod service_accounts;
+mod sign_in;
+mod top_bar;
+mod users;
 mod workspace;
 
 pub use applications::ApplicationsPage;
+pub use audit::AuditPage;
 pub use not_found::NotFound;
 pub use secrets::SecretsPage;
 pub use service_accounts::ServiceAccountsPage;
+pub use sign_in::{SetupPage, SignInPage};
+pub use top_bar::TopBar;
+pub use users::UsersPage;
 pub use workspace::{ApplicationWorkspace, WorkspaceIndex, use_application_id};

@@ -1,14 +1,16 @@
-//! An application's Secrets page: names, descriptions and times; never values.
+//! An application's Secrets page: names, descriptions and times. A value appears only when a
+//! user whose role may read values clicks Reveal (or Copy, which never shows it), having typed
+//! their password within the last few minutes; every such read is audited.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::secret_dialog::SecretDialog;
 use super::use_application_id;
-use crate::components::ConfirmDialog;
+use crate::components::{ConfirmDialog, StepUpDialog, can};
 use crate::error::PanelError;
-use crate::model::{ApplicationId, SecretMeta, SecretPage};
-use crate::server_fns::{delete_secret, list_secrets};
+use crate::model::{ApplicationId, Permission, SecretMeta, SecretPage};
+use crate::server_fns::{ReadPurpose, delete_secret, list_secrets, read_secret_value};
 
 #[derive(Clone)]
 enum Open {
@@ -25,7 +27,7 @@ pub fn SecretsPage() -> impl IntoView {
         move || (id.get(), reload.get()),
         |(id, _)| async move {
             match id {
-                Some(id) => list_secrets(id, None).await,
+                Some(id) => list_secrets(id, None).await.map(|page| (id, page)),
                 None => Err(PanelError::NotFound(
                     "There is no application at this address.".into(),
                 )),
@@ -38,47 +40,28 @@ pub fn SecretsPage() -> impl IntoView {
         open.set(None);
         reload.update(|n| *n += 1);
     });
+    // A read that needs the password first waits here; it runs again once it is confirmed.
+    let step_up = RwSignal::new(None::<Callback<()>>);
 
-    let table = move |page: SecretPage| {
+    let table = move |(app, page): (ApplicationId, SecretPage)| {
         if page.items.is_empty() {
             return view! {
                 <section class="empty-state">
                     <h2>"No secrets yet"</h2>
                     <p>"Store passwords, API keys and tokens here; scenarios read them at run time instead of carrying them in code."</p>
-                    <button class="button primary" on:click=move |_| open.set(Some(Open::Add))>"Add secret"</button>
+                    {can(Permission::WriteSecrets).then(|| view! {
+                        <button class="button primary" on:click=move |_| open.set(Some(Open::Add))>"Add secret"</button>
+                    })}
                 </section>
             }
             .into_any();
         }
+        let (may_read, may_write) = (can(Permission::ReadValues), can(Permission::WriteSecrets));
         let rows = page
             .items
             .into_iter()
             .map(|secret| {
-                let (edit, delete) = (secret.clone(), secret.clone());
-                view! {
-                    <tr>
-                        <td class="mono name-cell">{secret.name.clone()}</td>
-                        <td class="description-cell">{secret.description.clone()}</td>
-                        <td class="mono nowrap">{secret.created.to_string()}</td>
-                        <td class="mono nowrap">{secret.modified.to_string()}</td>
-                        <td class="actions">
-                            <button
-                                class="button small"
-                                aria-label=format!("Edit {}", secret.name)
-                                on:click=move |_| open.set(Some(Open::Edit(edit.clone())))
-                            >
-                                "Edit"
-                            </button>
-                            <button
-                                class="button small danger-outline"
-                                aria-label=format!("Delete {}", secret.name)
-                                on:click=move |_| open.set(Some(Open::Delete(delete.clone())))
-                            >
-                                "Delete"
-                            </button>
-                        </td>
-                    </tr>
-                }
+                view! { <SecretRow application_id=app secret=secret open=open step_up=step_up may_read=may_read may_write=may_write /> }
             })
             .collect_view();
         view! {
@@ -88,7 +71,7 @@ pub fn SecretsPage() -> impl IntoView {
                         <tr>
                             <th scope="col">"Name"</th>
                             <th scope="col">"Description"</th>
-                            <th scope="col">"Created (UTC)"</th>
+                            <th scope="col">"Last read (UTC)"</th>
                             <th scope="col">"Modified (UTC)"</th>
                             <th scope="col" class="actions"><span class="visually-hidden">"Actions"</span></th>
                         </tr>
@@ -113,7 +96,11 @@ pub fn SecretsPage() -> impl IntoView {
                 <h1>"Secrets"</h1>
                 <p class="subtitle">"Values are encrypted at rest and never shown in this table."</p>
             </div>
-            <button class="button primary" on:click=move |_| open.set(Some(Open::Add))>"Add secret"</button>
+            <Transition fallback=|| ()>
+                {move || can(Permission::WriteSecrets).then(|| view! {
+                    <button class="button primary" on:click=move |_| open.set(Some(Open::Add))>"Add secret"</button>
+                })}
+            </Transition>
         </div>
         <Transition fallback=|| view! { <p class="muted">"Loading secrets…"</p> }>
             {move || {
@@ -133,6 +120,126 @@ pub fn SecretsPage() -> impl IntoView {
                 Open::Delete(secret) => view! { <DeleteSecret application_id=app secret=secret on_close=close on_deleted=changed /> }.into_any(),
             })
         }}
+        {move || step_up.get().map(|retry| view! {
+            <StepUpDialog
+                on_close=Callback::new(move |()| step_up.set(None))
+                on_confirmed=Callback::new(move |()| {
+                    step_up.set(None);
+                    retry.run(());
+                })
+            />
+        })}
+    }
+}
+
+/// One secret. Reveal shows the value under its name until Hide; Copy puts it on the
+/// clipboard without showing it. Both ask for the password when the step-up has lapsed.
+#[component]
+fn SecretRow(
+    application_id: ApplicationId,
+    secret: SecretMeta,
+    open: RwSignal<Option<Open>>,
+    step_up: RwSignal<Option<Callback<()>>>,
+    may_read: bool,
+    may_write: bool,
+) -> impl IntoView {
+    let secret_id = secret.id;
+    let revealed = RwSignal::new(None::<String>);
+    let copied = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let read = Action::new(move |purpose: &ReadPurpose| {
+        let purpose = *purpose;
+        async move {
+            (
+                purpose,
+                read_secret_value(application_id, secret_id, purpose).await,
+            )
+        }
+    });
+    Effect::new(move |_| {
+        let Some((purpose, result)) = read.value().get() else {
+            return;
+        };
+        error.set(None);
+        match result {
+            Ok(value) if purpose == ReadPurpose::Reveal => revealed.set(Some(value)),
+            Ok(value) => {
+                let _ = window().navigator().clipboard().write_text(&value);
+                copied.set(true);
+            }
+            Err(PanelError::PasswordRequired) => step_up.set(Some(Callback::new(move |()| {
+                read.dispatch(purpose);
+            }))),
+            Err(err) => error.set(Some(err.to_string())),
+        }
+    });
+    let (edit, delete) = (secret.clone(), secret.clone());
+    let name = secret.name.clone();
+    let last_read = secret
+        .last_read
+        .map(|t| t.to_string())
+        .unwrap_or_else(|| "Never".to_owned());
+    view! {
+        <tr>
+            <td class="mono name-cell">
+                {secret.name.clone()}
+                {move || revealed.get().map(|value| view! {
+                    <pre class="revealed-value" data-testid="revealed-value">{value}</pre>
+                })}
+                {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+            </td>
+            <td class="description-cell">{secret.description.clone()}</td>
+            <td class="mono nowrap">{last_read}</td>
+            <td class="mono nowrap">{secret.modified.to_string()}</td>
+            <td class="actions">
+                {may_read.then(|| {
+                    let (reveal_label, copy_label) = (format!("Reveal {name}"), format!("Copy {name}"));
+                    view! {
+                        <button
+                            class="button small"
+                            aria-label=move || if revealed.get().is_some() { format!("Hide {}", secret.name) } else { reveal_label.clone() }
+                            disabled=read.pending()
+                            on:click=move |_| {
+                                if revealed.get_untracked().is_some() {
+                                    revealed.set(None);
+                                } else {
+                                    read.dispatch(ReadPurpose::Reveal);
+                                }
+                            }
+                        >
+                            {move || if revealed.get().is_some() { "Hide" } else { "Reveal" }}
+                        </button>
+                        <button
+                            class="button small"
+                            aria-label=copy_label
+                            disabled=read.pending()
+                            on:click=move |_| {
+                                copied.set(false);
+                                read.dispatch(ReadPurpose::Copy);
+                            }
+                        >
+                            {move || if copied.get() { "Copied" } else { "Copy" }}
+                        </button>
+                    }
+                })}
+                {may_write.then(|| view! {
+                    <button
+                        class="button small"
+                        aria-label=format!("Edit {}", edit.name)
+                        on:click=move |_| open.set(Some(Open::Edit(edit.clone())))
+                    >
+                        "Edit"
+                    </button>
+                    <button
+                        class="button small danger-outline"
+                        aria-label=format!("Delete {}", delete.name)
+                        on:click=move |_| open.set(Some(Open::Delete(delete.clone())))
+                    >
+                        "Delete"
+                    </button>
+                })}
+            </td>
+        </tr>
     }
 }
 

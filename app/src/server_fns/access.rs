@@ -1,12 +1,16 @@
 use leptos::prelude::*;
 
+use crate::auth::PanelClient;
 use crate::error::PanelError;
+#[cfg(feature = "ssr")]
+use crate::model::Permission;
 use crate::model::{ApiAccess, Credentials, Role};
 
 /// The account id, whether an API key exists, and the service-account keys.
-#[server(endpoint = "get_api_access")]
+#[server(endpoint = "get_api_access", client = PanelClient)]
 pub async fn get_api_access() -> Result<ApiAccess, PanelError> {
-    let store = super::store()?;
+    let caller = super::guard::require(Permission::ManageAccess).await?;
+    let store = caller.store;
     Ok(ApiAccess {
         account: store.account().clone(),
         api_key_created: store.api_key_created().await?,
@@ -15,28 +19,52 @@ pub async fn get_api_access() -> Result<ApiAccess, PanelError> {
 }
 
 /// Makes a key pair and returns its credentials.json: the one response that carries the
-/// private key, which the server does not keep.
-#[server(endpoint = "create_service_account")]
+/// private key, which the server does not keep. No one makes a key above their own role.
+#[server(endpoint = "create_service_account", client = PanelClient)]
 pub async fn create_service_account(
     role: Role,
     description: String,
 ) -> Result<Credentials, PanelError> {
+    let caller = super::guard::require(Permission::ManageAccess).await?;
     super::no_store();
-    let (_, credentials) = super::store()?
-        .create_service_account(role, &description)
+    require_grant(&caller, role)?;
+    let (_, credentials) = caller
+        .store
+        .create_service_account(&caller.actor, role, &description)
         .await?;
     Ok(credentials)
 }
 
-#[server(endpoint = "revoke_service_account")]
+#[server(endpoint = "revoke_service_account", client = PanelClient)]
 pub async fn revoke_service_account(key_id: String) -> Result<(), PanelError> {
-    Ok(super::store()?.revoke_service_account(&key_id).await?)
+    let caller = super::guard::require(Permission::ManageAccess).await?;
+    Ok(caller
+        .store
+        .revoke_service_account(&caller.actor, &key_id)
+        .await?)
 }
 
-/// Replaces the legacy API key and returns the new one, once; only its hash is stored.
-#[server(endpoint = "regenerate_api_key")]
+/// Replaces the legacy API key and returns the new one, once; only its hash is stored. The
+/// legacy key acts as an Owner, so only an Owner may make one.
+#[server(endpoint = "regenerate_api_key", client = PanelClient)]
 pub async fn regenerate_api_key() -> Result<String, PanelError> {
+    let caller = super::guard::require(Permission::ManageAccess).await?;
     super::no_store();
-    let key = super::store()?.regenerate_api_key().await?;
+    require_grant(&caller, Role::Owner)?;
+    let key = caller.store.regenerate_api_key(&caller.actor).await?;
     Ok(key.expose().to_owned())
+}
+
+#[cfg(feature = "ssr")]
+fn require_grant(caller: &super::guard::Caller, role: Role) -> Result<(), PanelError> {
+    let own = caller.session.user.role;
+    if own.may_grant(role) {
+        return Ok(());
+    }
+    Err(super::errors::fail(
+        axum::http::StatusCode::FORBIDDEN,
+        PanelError::Forbidden(format!(
+            "Your role ({own}) may not hand out the {role} role: choose {own} or lower."
+        )),
+    ))
 }

@@ -11,19 +11,27 @@ use leptos_axum::ResponseOptions;
 impl From<StoreError> for PanelError {
     fn from(err: StoreError) -> Self {
         let error = panel_error(err);
-        // The HTTP status says what kind of failure it was (the body says which); only a real
-        // server fault is a 5xx.
+        // Only a real server fault is a 5xx.
         let status = match &error {
             PanelError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             PanelError::NotFound(_) => StatusCode::NOT_FOUND,
             PanelError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            PanelError::Unauthorized | PanelError::SignInFailed => StatusCode::UNAUTHORIZED,
+            PanelError::Forbidden(_) | PanelError::PasswordRequired => StatusCode::FORBIDDEN,
+            PanelError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             PanelError::Internal(_) | PanelError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        if let Some(response) = use_context::<ResponseOptions>() {
-            response.set_status(status);
-        }
-        error
+        fail(status, error)
     }
+}
+
+/// Sets the response's status and returns `error`: the status says what kind of failure it
+/// was (the body says which).
+pub(super) fn fail(status: StatusCode, error: PanelError) -> PanelError {
+    if let Some(response) = use_context::<ResponseOptions>() {
+        response.set_status(status);
+    }
+    error
 }
 
 fn panel_error(err: StoreError) -> PanelError {
@@ -61,6 +69,23 @@ fn panel_error(err: StoreError) -> PanelError {
             "This service-account key no longer exists; it may have been revoked. Reload the page."
                 .into(),
         ),
+        StoreError::DuplicateUser(_) => PanelError::Invalid {
+            field: Field::Username,
+            message: err.to_string(),
+        },
+        StoreError::UserNotFound => {
+            PanelError::NotFound("This user no longer exists. Reload the page.".into())
+        }
+        StoreError::LastOwner => PanelError::Forbidden(err.to_string()),
+        StoreError::WrongPassword => PanelError::Invalid {
+            field: Field::Password,
+            message: err.to_string(),
+        },
+        StoreError::WrongSetupCode => PanelError::Invalid {
+            field: Field::SetupCode,
+            message: err.to_string(),
+        },
+        StoreError::AlreadySetUp => PanelError::Forbidden(err.to_string()),
         StoreError::Database(_) | StoreError::Crypto(_) | StoreError::Corrupt(_) => internal(&err),
     }
 }

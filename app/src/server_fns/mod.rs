@@ -1,15 +1,24 @@
-//! The panel's server functions: thin adapters that take the store from context, call it,
-//! and map its errors (see `errors`). Explicit endpoints keep the URLs stable (`/api/<name>`).
+//! The panel's server functions: thin adapters that check the caller (`guard`), call the
+//! store, and map its errors (`errors`). Explicit endpoints keep the URLs stable
+//! (`/api/<name>`); every call goes through `PanelClient`, which adds the CSRF header.
 
 mod access;
 mod applications;
+mod audit;
 #[cfg(feature = "ssr")]
 mod errors;
+#[cfg(feature = "ssr")]
+mod guard;
 mod secrets;
+mod session;
+mod users;
 
 pub use access::*;
 pub use applications::*;
+pub use audit::*;
 pub use secrets::*;
+pub use session::*;
+pub use users::*;
 
 #[cfg(feature = "ssr")]
 fn store() -> Result<crate::store::SecretStore, crate::error::PanelError> {
@@ -17,7 +26,7 @@ fn store() -> Result<crate::store::SecretStore, crate::error::PanelError> {
         .ok_or_else(|| errors::internal(&"the secret store is missing from the request context"))
 }
 
-/// Marks the response as not cacheable: it carries a key that must exist only once.
+/// Marks the response as not cacheable: it carries a key or a value.
 #[cfg(feature = "ssr")]
 fn no_store() {
     use axum::http::{HeaderValue, header};

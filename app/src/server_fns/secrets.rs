@@ -1,43 +1,57 @@
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
 
+use crate::auth::PanelClient;
 use crate::error::PanelError;
 use crate::model::{ApplicationId, SecretId, SecretMeta, SecretPage};
 
 #[cfg(feature = "ssr")]
+use crate::model::Permission;
+#[cfg(feature = "ssr")]
 use crate::store::{NewSecret, SecretChanges, SecretFilter, SecretValue};
 
+/// Why a value is read: both are audited, under their own name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReadPurpose {
+    Reveal,
+    Copy,
+}
+
 /// Metadata only: no list call ever carries a value to the browser.
-#[server(endpoint = "list_secrets")]
+#[server(endpoint = "list_secrets", client = PanelClient)]
 pub async fn list_secrets(
     application_id: ApplicationId,
     name_part: Option<String>,
 ) -> Result<SecretPage, PanelError> {
+    let caller = super::guard::require(Permission::ViewMetadata).await?;
     let filter = SecretFilter {
         name_part: name_part.filter(|part| !part.is_empty()),
         ..SecretFilter::default()
     };
-    Ok(super::store()?
-        .list_secrets(application_id, &filter)
-        .await?)
+    Ok(caller.store.list_secrets(application_id, &filter).await?)
 }
 
-#[server(endpoint = "create_secret")]
+#[server(endpoint = "create_secret", client = PanelClient)]
 pub async fn create_secret(
     application_id: ApplicationId,
     name: String,
     value: String,
     description: String,
 ) -> Result<SecretMeta, PanelError> {
+    let caller = super::guard::require(Permission::WriteSecrets).await?;
     let new = NewSecret {
         name,
         value: SecretValue::new(value),
         description,
     };
-    Ok(super::store()?.create_secret(application_id, new).await?)
+    Ok(caller
+        .store
+        .create_secret(&caller.actor, application_id, new)
+        .await?)
 }
 
 /// An empty `value` keeps the current value.
-#[server(endpoint = "update_secret")]
+#[server(endpoint = "update_secret", client = PanelClient)]
 pub async fn update_secret(
     application_id: ApplicationId,
     secret_id: SecretId,
@@ -45,22 +59,56 @@ pub async fn update_secret(
     value: String,
     description: String,
 ) -> Result<SecretMeta, PanelError> {
+    let caller = super::guard::require(Permission::WriteSecrets).await?;
     let changes = SecretChanges {
         name: Some(name),
         value: (!value.is_empty()).then(|| SecretValue::new(value)),
         description: Some(description),
     };
-    Ok(super::store()?
-        .update_secret(application_id, secret_id, changes)
+    Ok(caller
+        .store
+        .update_secret(&caller.actor, application_id, secret_id, changes)
         .await?)
 }
 
-#[server(endpoint = "delete_secret")]
+#[server(endpoint = "delete_secret", client = PanelClient)]
 pub async fn delete_secret(
     application_id: ApplicationId,
     secret_id: SecretId,
 ) -> Result<(), PanelError> {
-    Ok(super::store()?
-        .delete_secret(application_id, secret_id)
+    let caller = super::guard::require(Permission::WriteSecrets).await?;
+    Ok(caller
+        .store
+        .delete_secret(&caller.actor, application_id, secret_id)
         .await?)
+}
+
+/// The one server function that returns a value. It needs a role that may read values and a
+/// password typed within the step-up window; the read is audited before the value leaves.
+#[server(endpoint = "read_secret_value", client = PanelClient)]
+pub async fn read_secret_value(
+    application_id: ApplicationId,
+    secret_id: SecretId,
+    purpose: ReadPurpose,
+) -> Result<String, PanelError> {
+    let caller = super::guard::require(Permission::ReadValues).await?;
+    super::no_store();
+    if !caller
+        .config
+        .step_up_fresh(&caller.session, chrono::Utc::now().timestamp())
+    {
+        return Err(super::errors::fail(
+            axum::http::StatusCode::FORBIDDEN,
+            PanelError::PasswordRequired,
+        ));
+    }
+    let how = match purpose {
+        ReadPurpose::Reveal => "reveal",
+        ReadPurpose::Copy => "copy",
+    };
+    let value = caller
+        .store
+        .read_secret_value(&caller.actor, application_id, secret_id, how)
+        .await?;
+    Ok(value.expose().to_owned())
 }

@@ -1,9 +1,10 @@
 //! Who may call the Management API: service-account keys (only their public halves are kept)
 //! and the account's legacy API key (only its hash is kept).
 
+use super::audit::{self, Actor, Event, Target};
 use super::crypto::{self, SecretValue};
-use super::{SecretStore, StoreError, now};
-use crate::model::{Credentials, Role, ServiceAccount, Timestamp};
+use super::{SecretStore, StoreError, now, parse_role};
+use crate::model::{AuditAction, Credentials, Role, ServiceAccount, Timestamp};
 use crate::validation::normalize_description;
 
 /// A service-account key as the API's authentication needs it.
@@ -26,19 +27,13 @@ impl TryFrom<ServiceAccountRow> for ServiceAccount {
 
     fn try_from(row: ServiceAccountRow) -> Result<Self, StoreError> {
         Ok(ServiceAccount {
-            role: parse_role(&row.role)?,
+            role: parse_role(&row.role, "service_accounts")?,
             key_id: row.key_id,
             description: row.description,
             created: Timestamp(row.created_at),
             last_used: row.last_used_at.map(Timestamp),
         })
     }
-}
-
-fn parse_role(stored: &str) -> Result<Role, StoreError> {
-    stored
-        .parse()
-        .map_err(|_| StoreError::Corrupt(format!("unknown role {stored:?} in service_accounts")))
 }
 
 /// Writing `last_used_at` on every call would turn each read into a write; once a minute is
@@ -50,6 +45,7 @@ impl SecretStore {
     /// the only time the private key exists outside the caller's hands.
     pub async fn create_service_account(
         &self,
+        by: &Actor,
         role: Role,
         description: &str,
     ) -> Result<(ServiceAccount, Credentials), StoreError> {
@@ -60,6 +56,7 @@ impl SecretStore {
         let key_id = crypto::new_key_id();
         let created = now();
         let description = normalize_description(description);
+        let mut tx = self.write_transaction().await?;
         sqlx::query(
             "INSERT INTO service_accounts (key_id, role, description, public_key, created_at) \
              VALUES ($1, $2, $3, $4, $5)",
@@ -69,8 +66,12 @@ impl SecretStore {
         .bind(&description)
         .bind(&pair.public_pem)
         .bind(created.0)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        let event = Event::success(AuditAction::ServiceAccountCreate, Target::other(&key_id))
+            .with_detail(format!("role {role}"));
+        audit::record(&mut tx, by, &event).await?;
+        tx.commit().await?;
         let credentials = Credentials {
             account_email: self.account.email.clone(),
             account_id: self.account.id,
@@ -99,15 +100,19 @@ impl SecretStore {
     }
 
     /// Deletes the key; the next request signed with it fails.
-    pub async fn revoke_service_account(&self, key_id: &str) -> Result<(), StoreError> {
-        let deleted = sqlx::query("DELETE FROM service_accounts WHERE key_id = $1")
-            .bind(key_id)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-        if deleted == 0 {
-            return Err(StoreError::ServiceAccountNotFound(key_id.to_owned()));
-        }
+    /// The revocation stays in the audit log with the key's role.
+    pub async fn revoke_service_account(&self, by: &Actor, key_id: &str) -> Result<(), StoreError> {
+        let mut tx = self.write_transaction().await?;
+        let role: String =
+            sqlx::query_scalar("DELETE FROM service_accounts WHERE key_id = $1 RETURNING role")
+                .bind(key_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| StoreError::ServiceAccountNotFound(key_id.to_owned()))?;
+        let event = Event::success(AuditAction::ServiceAccountRevoke, Target::other(key_id))
+            .with_detail(format!("role {role}"));
+        audit::record(&mut tx, by, &event).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -123,7 +128,7 @@ impl SecretStore {
                 .await?;
         row.map(|(role, public_pem)| {
             Ok(VerifyingKey {
-                role: parse_role(&role)?,
+                role: parse_role(&role, "service_accounts")?,
                 public_pem,
             })
         })
@@ -147,8 +152,9 @@ impl SecretStore {
 
     /// Makes a new legacy API key, replacing any previous one, and returns it: it is not
     /// stored, only its hash is.
-    pub async fn regenerate_api_key(&self) -> Result<SecretValue, StoreError> {
+    pub async fn regenerate_api_key(&self, by: &Actor) -> Result<SecretValue, StoreError> {
         let (key, hash) = crypto::new_api_key();
+        let mut tx = self.write_transaction().await?;
         sqlx::query(
             "INSERT INTO api_keys (id, key_hash, created_at) VALUES (1, $1, $2) \
              ON CONFLICT (id) DO UPDATE SET key_hash = excluded.key_hash, \
@@ -156,8 +162,11 @@ impl SecretStore {
         )
         .bind(hash)
         .bind(now().0)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        let event = Event::success(AuditAction::ApiKeyRegenerate, Target::other("api key"));
+        audit::record(&mut tx, by, &event).await?;
+        tx.commit().await?;
         Ok(SecretValue::new(key.to_string()))
     }
 

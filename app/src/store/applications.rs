@@ -1,9 +1,10 @@
 //! Applications: create, list, rename, delete. Each owns a data key (wrapped by the master key)
 //! and its secrets; deleting one deletes both.
 
+use super::audit::{self, Actor, Event, Target};
 use super::crypto::DataKey;
 use super::{SecretStore, StoreError, is_unique_violation, now};
-use crate::model::{ApplicationId, ApplicationSummary, Field, Timestamp};
+use crate::model::{ApplicationId, ApplicationSummary, AuditAction, Field, Timestamp};
 use crate::validation::check_application_name;
 
 #[derive(sqlx::FromRow)]
@@ -103,7 +104,11 @@ impl SecretStore {
 
     /// Deletes every selected application with its secrets, or none: an unknown id or name
     /// fails the whole call. Returns how many applications went.
-    pub async fn delete_applications(&self, selection: &Selection) -> Result<u64, StoreError> {
+    pub async fn delete_applications(
+        &self,
+        by: &Actor,
+        selection: &Selection,
+    ) -> Result<u64, StoreError> {
         let mut tx = self.write_transaction().await?;
         let mut ids: Vec<i64> = if selection.all {
             sqlx::query_scalar("SELECT id FROM applications")
@@ -131,14 +136,22 @@ impl SecretStore {
         ids.sort_unstable();
         ids.dedup();
         for &id in &ids {
-            sqlx::query("DELETE FROM secrets WHERE application_id = $1")
+            let deleted = sqlx::query("DELETE FROM secrets WHERE application_id = $1")
                 .bind(id)
                 .execute(&mut *tx)
-                .await?;
-            sqlx::query("DELETE FROM applications WHERE id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+                .await?
+                .rows_affected();
+            let name: String =
+                sqlx::query_scalar("DELETE FROM applications WHERE id = $1 RETURNING name")
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let event = Event::success(
+                AuditAction::ApplicationDelete,
+                Target::application(ApplicationId(id), &name),
+            )
+            .with_detail(format!("with {deleted} secrets"));
+            audit::record(&mut tx, by, &event).await?;
         }
         tx.commit().await?;
         Ok(ids.len() as u64)
@@ -156,10 +169,14 @@ impl SecretStore {
         row.map(Into::into).ok_or(StoreError::ApplicationNotFound)
     }
 
-    pub async fn create_application(&self, name: &str) -> Result<ApplicationSummary, StoreError> {
+    pub async fn create_application(
+        &self,
+        by: &Actor,
+        name: &str,
+    ) -> Result<ApplicationSummary, StoreError> {
         checked_name(name)?;
         let now = now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_transaction().await?;
         // The wrapped key is bound to the id, which exists only after the insert.
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO applications (name, wrapped_key, created_at, modified_at) \
@@ -178,67 +195,92 @@ impl SecretStore {
             .bind(id.0)
             .execute(&mut *tx)
             .await?;
+        let event = Event::success(
+            AuditAction::ApplicationCreate,
+            Target::application(id, name),
+        );
+        audit::record(&mut tx, by, &event).await?;
         tx.commit().await?;
         self.get_application(id).await
     }
 
     pub async fn rename_application(
         &self,
+        by: &Actor,
         id: ApplicationId,
         name: &str,
     ) -> Result<ApplicationSummary, StoreError> {
         checked_name(name)?;
-        let result =
-            sqlx::query("UPDATE applications SET name = $1, modified_at = $2 WHERE id = $3")
-                .bind(name)
-                .bind(now().0)
-                .bind(id.0)
-                .execute(&self.pool)
-                .await
-                .map_err(|e| duplicate_or(e, name))?;
-        if result.rows_affected() == 0 {
-            return Err(StoreError::ApplicationNotFound);
+        let mut tx = self.write_transaction().await?;
+        let old: String = sqlx::query_scalar("SELECT name FROM applications WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::ApplicationNotFound)?;
+        sqlx::query("UPDATE applications SET name = $1, modified_at = $2 WHERE id = $3")
+            .bind(name)
+            .bind(now().0)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| duplicate_or(e, name))?;
+        if old != name {
+            let event = Event::success(
+                AuditAction::ApplicationRename,
+                Target::application(id, name),
+            )
+            .with_detail(format!("renamed from {old}"));
+            audit::record(&mut tx, by, &event).await?;
         }
+        tx.commit().await?;
         self.get_application(id).await
     }
 
     /// Deletes the application, its secrets and its data key; returns how many secrets went.
-    pub async fn delete_application(&self, id: ApplicationId) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        // Write first so SQLite takes the write lock before the count is read.
+    pub async fn delete_application(
+        &self,
+        by: &Actor,
+        id: ApplicationId,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.write_transaction().await?;
         let deleted = sqlx::query("DELETE FROM secrets WHERE application_id = $1")
             .bind(id.0)
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        let apps = sqlx::query("DELETE FROM applications WHERE id = $1")
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if apps == 0 {
-            return Err(StoreError::ApplicationNotFound);
-        }
+        let name: String =
+            sqlx::query_scalar("DELETE FROM applications WHERE id = $1 RETURNING name")
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::ApplicationNotFound)?;
+        let event = Event::success(
+            AuditAction::ApplicationDelete,
+            Target::application(id, &name),
+        )
+        .with_detail(format!("with {deleted} secrets"));
+        audit::record(&mut tx, by, &event).await?;
         tx.commit().await?;
         Ok(i64::try_from(deleted).unwrap_or(i64::MAX))
     }
 
-    /// Loads and unwraps an application's data key, taking the write lock first when `tx` is a
-    /// write transaction: the `modified_at` update is the first statement on purpose.
+    /// Loads and unwraps an application's data key and returns it with the application's
+    /// name, taking the write lock first when `tx` is a write transaction: the `modified_at`
+    /// update is the first statement on purpose.
     pub(super) async fn touch_application(
         &self,
         tx: &mut sqlx::SqliteConnection,
         id: ApplicationId,
-    ) -> Result<super::crypto::DataKey, StoreError> {
-        let wrapped: Option<Vec<u8>> = sqlx::query_scalar(
-            "UPDATE applications SET modified_at = $1 WHERE id = $2 RETURNING wrapped_key",
+    ) -> Result<(super::crypto::DataKey, String), StoreError> {
+        let row: Option<(Vec<u8>, String)> = sqlx::query_as(
+            "UPDATE applications SET modified_at = $1 WHERE id = $2 RETURNING wrapped_key, name",
         )
         .bind(now().0)
         .bind(id.0)
         .fetch_optional(&mut *tx)
         .await?;
-        let wrapped = wrapped.ok_or(StoreError::ApplicationNotFound)?;
-        Ok(self.master.unwrap(id, &wrapped)?)
+        let (wrapped, name) = row.ok_or(StoreError::ApplicationNotFound)?;
+        Ok((self.master.unwrap(id, &wrapped)?, name))
     }
 }
 

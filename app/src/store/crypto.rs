@@ -224,6 +224,79 @@ pub fn hashes_match(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()
 }
 
+/// A random bearer token (session cookie, CSRF token): 256 bits, URL-safe text.
+pub fn new_token() -> Zeroizing<String> {
+    use base64::Engine as _;
+    let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
+    OsRng.fill_bytes(bytes.as_mut());
+    Zeroizing::new(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes.as_ref()))
+}
+
+/// What is stored in place of a bearer token: random tokens need no slow hash (see
+/// `hash_api_key`), and a lookup by hash reveals nothing about the token through timing.
+pub fn hash_token(token: &str) -> Vec<u8> {
+    hash_api_key(token)
+}
+
+/// A one-time setup code a person types from the server log: 20 characters from an alphabet
+/// without look-alikes (0/O, 1/I/L), about 98 bits, shown in groups of five.
+pub fn new_setup_code() -> Zeroizing<String> {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    let mut code = Zeroizing::new(String::with_capacity(23));
+    for i in 0..20 {
+        if i > 0 && i % 5 == 0 {
+            code.push('-');
+        }
+        // Rejection sampling keeps every character equally likely.
+        let c = loop {
+            let byte = (OsRng.next_u32() & 0xff) as usize;
+            if byte < 248 {
+                break ALPHABET[byte % ALPHABET.len()];
+            }
+        };
+        code.push(char::from(c));
+    }
+    code
+}
+
+/// A setup code as typed: case, spaces and dashes do not matter.
+pub fn normalize_setup_code(typed: &str) -> String {
+    typed
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+/// An argon2id hash (PHC string, random salt, the crate's default cost: 19 MiB, 2 passes).
+/// Slow on purpose; call it off the async workers.
+pub fn hash_password(password: &str) -> Result<String, CryptoError> {
+    use argon2::PasswordHasher as _;
+    let salt = argon2::password_hash::SaltString::generate(&mut OsRng);
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|_| CryptoError::Seal)
+}
+
+/// Checks `password` against a stored PHC string; a malformed hash never matches. The
+/// comparison inside argon2 is constant-time.
+pub fn verify_password(password: &str, stored: &str) -> bool {
+    use argon2::PasswordVerifier as _;
+    argon2::password_hash::PasswordHash::new(stored).is_ok_and(|hash| {
+        argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &hash)
+            .is_ok()
+    })
+}
+
+/// Spends the time of one password check, so "no such user" takes as long as "wrong password".
+pub fn waste_password_check(password: &str) {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let hash = DUMMY.get_or_init(|| hash_password("strongroom-dummy-password").unwrap_or_default());
+    let _ = verify_password(password, hash);
+}
+
 fn key_check_aad() -> Vec<u8> {
     aad(b"key-check", &[])
 }

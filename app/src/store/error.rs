@@ -28,6 +28,21 @@ pub enum StoreError {
     SecretNameUnknown(String),
     #[error("no service-account key has the id \"{0}\"")]
     ServiceAccountNotFound(String),
+    #[error("A user named \"{0}\" already exists. Choose another name.")]
+    DuplicateUser(String),
+    #[error("The user does not exist.")]
+    UserNotFound,
+    #[error(
+        "This would leave no enabled Owner, and only an Owner can manage users. Make another \
+         user an Owner first."
+    )]
+    LastOwner,
+    #[error("The current password is wrong.")]
+    WrongPassword,
+    #[error("The setup code is wrong or was already used. Use the code in the latest server log.")]
+    WrongSetupCode,
+    #[error("Setup is done: users exist. Sign in instead.")]
+    AlreadySetUp,
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]

@@ -4,17 +4,22 @@
 
 mod access;
 mod applications;
+mod audit;
 pub mod crypto;
 mod error;
 mod secrets;
+mod sessions;
 #[cfg(test)]
 mod tests;
+mod users;
 
 pub use access::VerifyingKey;
 pub use applications::{ApplicationFilter, Selection};
+pub use audit::{Actor, ActorKind, Event, THROTTLED_DETAIL, Target};
 pub use crypto::{MasterKey, SecretValue};
 pub use error::{OpenError, StoreError};
 pub use secrets::{NewSecret, SecretChanges, SecretFilter};
+pub use sessions::{NewSession, Session, SessionLimits};
 pub use sqlx::sqlite::SqliteConnectOptions;
 
 use sqlx::sqlite::{SqliteJournalMode, SqlitePool, SqlitePoolOptions};
@@ -140,6 +145,13 @@ impl SecretStore {
 
 fn now() -> Timestamp {
     Timestamp(chrono::Utc::now().timestamp())
+}
+
+/// A role as stored in `table`; anything else means the database was edited by hand.
+fn parse_role(stored: &str, table: &str) -> Result<crate::model::Role, StoreError> {
+    stored
+        .parse()
+        .map_err(|_| StoreError::Corrupt(format!("unknown role {stored:?} in {table}")))
 }
 
 /// True when a database error is a UNIQUE constraint violation (a duplicate name).

@@ -2,9 +2,12 @@
 //! another application looks exactly like one that does not exist.
 
 use super::applications::Selection;
+use super::audit::{self, Actor, Event, Target};
 use super::crypto::{DataKey, SecretValue};
 use super::{SecretStore, StoreError, is_unique_violation, now};
-use crate::model::{ApplicationId, Field, SecretId, SecretMeta, SecretPage, Timestamp};
+use crate::model::{
+    ApplicationId, AuditAction, Field, SecretId, SecretMeta, SecretPage, Timestamp,
+};
 use crate::validation::{check_secret_name, check_secret_value, normalize_description};
 
 pub struct NewSecret {
@@ -46,7 +49,13 @@ struct SecretRow {
     description: String,
     created_at: i64,
     modified_at: i64,
+    last_read_at: Option<i64>,
 }
+
+/// The columns of `SecretRow` from `secrets s`; the last read comes from the audit log.
+const SECRET_COLUMNS: &str = "s.id, s.name, s.description, s.created_at, s.modified_at, \
+     (SELECT MAX(r.at) FROM audit_log r WHERE r.secret_id = s.id AND r.action = 'secret.read' \
+     AND r.outcome = 'success') AS last_read_at";
 
 impl From<SecretRow> for SecretMeta {
     fn from(row: SecretRow) -> Self {
@@ -56,6 +65,7 @@ impl From<SecretRow> for SecretMeta {
             description: row.description,
             created: Timestamp(row.created_at),
             modified: Timestamp(row.modified_at),
+            last_read: row.last_read_at.map(Timestamp),
         }
     }
 }
@@ -82,16 +92,16 @@ impl SecretStore {
                 total: 0,
             });
         };
-        let condition = "application_id = $1 AND LOWER(name) LIKE $2 ESCAPE '\\'";
+        let condition = "s.application_id = $1 AND LOWER(s.name) LIKE $2 ESCAPE '\\'";
         let total: i64 =
-            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM secrets WHERE {condition}"))
+            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM secrets s WHERE {condition}"))
                 .bind(app.0)
                 .bind(&pattern)
                 .fetch_one(&mut *conn)
                 .await?;
         let rows: Vec<SecretRow> = sqlx::query_as(&format!(
-            "SELECT id, name, description, created_at, modified_at FROM secrets \
-             WHERE {condition} ORDER BY id LIMIT $3 OFFSET $4"
+            "SELECT {SECRET_COLUMNS} FROM secrets s \
+             WHERE {condition} ORDER BY s.id LIMIT $3 OFFSET $4"
         ))
         .bind(app.0)
         .bind(&pattern)
@@ -107,14 +117,15 @@ impl SecretStore {
 
     pub async fn create_secret(
         &self,
+        by: &Actor,
         app: ApplicationId,
         new: NewSecret,
     ) -> Result<SecretMeta, StoreError> {
         checked_name(&new.name)?;
         checked_value(&new.value)?;
         let now = now();
-        let mut tx = self.pool.begin().await?;
-        let key = self.touch_application(&mut tx, app).await?;
+        let mut tx = self.write_transaction().await?;
+        let (key, app_name) = self.touch_application(&mut tx, app).await?;
         // The sealed value is bound to the secret id, which exists only after the insert.
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO secrets (application_id, name, description, sealed_value, created_at, modified_at) \
@@ -130,6 +141,11 @@ impl SecretStore {
         .map_err(|e| duplicate_or(e, &new.name))?;
         let id = SecretId(id);
         store_value(&mut tx, &key, app, id, &new.value).await?;
+        let event = Event::success(
+            AuditAction::SecretCreate,
+            Target::secret(app, &app_name, id, &new.name),
+        );
+        audit::record(&mut tx, by, &event).await?;
         let meta = fetch_meta(&mut tx, app, id).await?;
         tx.commit().await?;
         Ok(meta)
@@ -137,6 +153,7 @@ impl SecretStore {
 
     pub async fn update_secret(
         &self,
+        by: &Actor,
         app: ApplicationId,
         id: SecretId,
         changes: SecretChanges,
@@ -150,8 +167,11 @@ impl SecretStore {
         if let Some(value) = &changes.value {
             checked_value(value)?;
         }
-        let mut tx = self.pool.begin().await?;
-        let key = self.touch_application(&mut tx, app).await?;
+        let mut tx = self.write_transaction().await?;
+        let (key, app_name) = self.touch_application(&mut tx, app).await?;
+        let before = fetch_meta_optional(&mut tx, app, id)
+            .await?
+            .ok_or(StoreError::SecretNotFound)?;
         let updated = sqlx::query(
             "UPDATE secrets SET name = COALESCE($1, name), description = COALESCE($2, description), \
              modified_at = $3 WHERE id = $4 AND application_id = $5",
@@ -171,21 +191,32 @@ impl SecretStore {
             store_value(&mut tx, &key, app, id, value).await?;
         }
         let meta = fetch_meta(&mut tx, app, id).await?;
+        audit::record(
+            &mut tx,
+            by,
+            &update_event(app, &app_name, &before, &meta, &changes),
+        )
+        .await?;
         tx.commit().await?;
         Ok(meta)
     }
 
-    pub async fn delete_secret(&self, app: ApplicationId, id: SecretId) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        self.touch_application(&mut tx, app).await?;
-        let deleted = sqlx::query("DELETE FROM secrets WHERE id = $1 AND application_id = $2")
-            .bind(id.0)
-            .bind(app.0)
-            .execute(&mut *tx)
-            .await?;
-        if deleted.rows_affected() == 0 {
-            return Err(StoreError::SecretNotFound);
-        }
+    pub async fn delete_secret(
+        &self,
+        by: &Actor,
+        app: ApplicationId,
+        id: SecretId,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_transaction().await?;
+        let (_, app_name) = self.touch_application(&mut tx, app).await?;
+        let name = delete_one(&mut tx, app, id)
+            .await?
+            .ok_or(StoreError::SecretNotFound)?;
+        let event = Event::success(
+            AuditAction::SecretDelete,
+            Target::secret(app, &app_name, id, &name),
+        );
+        audit::record(&mut tx, by, &event).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -194,11 +225,12 @@ impl SecretStore {
     /// call. Returns how many secrets went.
     pub async fn delete_secrets(
         &self,
+        by: &Actor,
         app: ApplicationId,
         selection: &Selection,
     ) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        self.touch_application(&mut tx, app).await?;
+        let mut tx = self.write_transaction().await?;
+        let (_, app_name) = self.touch_application(&mut tx, app).await?;
         let mut ids: Vec<i64> = if selection.all {
             sqlx::query_scalar("SELECT id FROM secrets WHERE application_id = $1")
                 .bind(app.0)
@@ -229,11 +261,14 @@ impl SecretStore {
         ids.sort_unstable();
         ids.dedup();
         for &id in &ids {
-            sqlx::query("DELETE FROM secrets WHERE id = $1 AND application_id = $2")
-                .bind(id)
-                .bind(app.0)
-                .execute(&mut *tx)
-                .await?;
+            let id = SecretId(id);
+            if let Some(name) = delete_one(&mut tx, app, id).await? {
+                let event = Event::success(
+                    AuditAction::SecretDelete,
+                    Target::secret(app, &app_name, id, &name),
+                );
+                audit::record(&mut tx, by, &event).await?;
+            }
         }
         tx.commit().await?;
         Ok(ids.len() as u64)
@@ -251,24 +286,37 @@ impl SecretStore {
             .ok_or(StoreError::SecretNotFound)
     }
 
-    /// Decrypts one value. The only way a plaintext leaves the store.
+    /// Decrypts one value: the only way a plaintext leaves the store. Every read is audited,
+    /// and the record is committed before the value is returned. `how` says what for
+    /// (`reveal`, `copy`, `GetSecretValue`, a scenario's name).
     pub async fn read_secret_value(
         &self,
+        by: &Actor,
         app: ApplicationId,
         id: SecretId,
+        how: &str,
     ) -> Result<SecretValue, StoreError> {
-        let row: Option<(Vec<u8>, Vec<u8>)> = sqlx::query_as(
-            "SELECT s.sealed_value, a.wrapped_key FROM secrets s \
+        let mut tx = self.write_transaction().await?;
+        let row: Option<(Vec<u8>, String, Vec<u8>, String)> = sqlx::query_as(
+            "SELECT s.sealed_value, s.name, a.wrapped_key, a.name FROM secrets s \
              JOIN applications a ON a.id = s.application_id \
              WHERE s.id = $1 AND s.application_id = $2",
         )
         .bind(id.0)
         .bind(app.0)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
-        let (sealed, wrapped) = row.ok_or(StoreError::SecretNotFound)?;
+        let (sealed, name, wrapped, app_name) = row.ok_or(StoreError::SecretNotFound)?;
         let key = self.master.unwrap(app, &wrapped)?;
-        Ok(key.open_value(app, id, &sealed)?)
+        let value = key.open_value(app, id, &sealed)?;
+        let event = Event::success(
+            AuditAction::SecretRead,
+            Target::secret(app, &app_name, id, &name),
+        )
+        .with_detail(how);
+        audit::record(&mut tx, by, &event).await?;
+        tx.commit().await?;
+        Ok(value)
     }
 
     /// The id of the secret called `name` in `app`, if there is one.
@@ -299,6 +347,55 @@ impl SecretStore {
     }
 }
 
+/// Deletes one secret; its name if it existed.
+async fn delete_one(
+    tx: &mut sqlx::SqliteConnection,
+    app: ApplicationId,
+    id: SecretId,
+) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "DELETE FROM secrets WHERE id = $1 AND application_id = $2 RETURNING name",
+    )
+    .bind(id.0)
+    .bind(app.0)
+    .fetch_optional(&mut *tx)
+    .await?)
+}
+
+/// One record per update: a rename when the name changed (the old name in the detail), else
+/// an update; the detail lists what changed, never the value itself.
+fn update_event(
+    app: ApplicationId,
+    app_name: &str,
+    before: &SecretMeta,
+    after: &SecretMeta,
+    changes: &SecretChanges,
+) -> Event {
+    let renamed = before.name != after.name;
+    let mut changed = Vec::new();
+    if renamed {
+        changed.push(format!("name (was {})", before.name));
+    }
+    if changes.value.is_some() {
+        changed.push("value".to_owned());
+    }
+    if before.description != after.description {
+        changed.push("description".to_owned());
+    }
+    let action = if renamed {
+        AuditAction::SecretRename
+    } else {
+        AuditAction::SecretUpdate
+    };
+    let target = Target::secret(app, app_name, after.id, &after.name);
+    let detail = if changed.is_empty() {
+        "nothing changed".to_owned()
+    } else {
+        format!("changed {}", changed.join(", "))
+    };
+    Event::success(action, target).with_detail(detail)
+}
+
 async fn store_value(
     tx: &mut sqlx::SqliteConnection,
     key: &DataKey,
@@ -321,10 +418,9 @@ async fn fetch_meta_optional(
     app: ApplicationId,
     id: SecretId,
 ) -> Result<Option<SecretMeta>, StoreError> {
-    let row: Option<SecretRow> = sqlx::query_as(
-        "SELECT id, name, description, created_at, modified_at FROM secrets \
-         WHERE id = $1 AND application_id = $2",
-    )
+    let row: Option<SecretRow> = sqlx::query_as(&format!(
+        "SELECT {SECRET_COLUMNS} FROM secrets s WHERE s.id = $1 AND s.application_id = $2"
+    ))
     .bind(id.0)
     .bind(app.0)
     .fetch_optional(&mut *conn)
@@ -337,15 +433,9 @@ async fn fetch_meta(
     app: ApplicationId,
     id: SecretId,
 ) -> Result<SecretMeta, StoreError> {
-    let row: SecretRow = sqlx::query_as(
-        "SELECT id, name, description, created_at, modified_at FROM secrets \
-         WHERE id = $1 AND application_id = $2",
-    )
-    .bind(id.0)
-    .bind(app.0)
-    .fetch_one(&mut *tx)
-    .await?;
-    Ok(row.into())
+    fetch_meta_optional(tx, app, id)
+        .await?
+        .ok_or(StoreError::SecretNotFound)
 }
 
 fn duplicate_or(err: sqlx::Error, name: &str) -> StoreError {

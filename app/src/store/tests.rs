@@ -1,7 +1,7 @@
 //! Store tests on a real, temporary SQLite file.
 
 use super::*;
-use crate::model::{ApplicationId, Field, SecretId};
+use crate::model::{ApplicationId, Field, SecretId, SecretMeta};
 
 struct TestStore {
     store: SecretStore,
@@ -25,11 +25,16 @@ async fn open_store() -> TestStore {
 /// The decrypted value of a secret that must exist.
 async fn value_of(store: &SecretStore, app: ApplicationId, id: SecretId) -> String {
     store
-        .read_secret_value(app, id)
+        .read_secret_value(&by(), app, id, "test")
         .await
         .unwrap()
         .expose()
         .to_owned()
+}
+
+/// The actor of every test change (the audit log needs one).
+fn by() -> Actor {
+    Actor::system("test")
 }
 
 fn secret(name: &str, value: &str) -> NewSecret {
@@ -43,10 +48,15 @@ fn secret(name: &str, value: &str) -> NewSecret {
 #[tokio::test]
 async fn secrets_round_trip_through_the_store() {
     let t = open_store().await;
-    let app = t.store.create_application("voice-bot").await.unwrap();
+    let app = t
+        .store
+        .create_application(&by(), "voice-bot")
+        .await
+        .unwrap();
     let meta = t
         .store
         .create_secret(
+            &by(),
             app.id,
             NewSecret {
                 description: "d".repeat(250),
@@ -57,7 +67,11 @@ async fn secrets_round_trip_through_the_store() {
         .unwrap();
     assert_eq!(meta.name, "API_KEY");
     assert_eq!(meta.description.chars().count(), 200);
-    let value = t.store.read_secret_value(app.id, meta.id).await.unwrap();
+    let value = t
+        .store
+        .read_secret_value(&by(), app.id, meta.id, "test")
+        .await
+        .unwrap();
     assert_eq!(value.expose(), "s3cr3t\nline2");
 
     let page = t
@@ -66,7 +80,21 @@ async fn secrets_round_trip_through_the_store() {
         .await
         .unwrap();
     assert_eq!(page.total, 1);
-    assert_eq!(page.items, vec![meta]);
+    // The read above is the secret's "last read", from the audit log.
+    assert_eq!(meta.last_read, None);
+    let last_read = page.items[0].last_read.expect("the read was recorded");
+    assert!(
+        last_read >= meta.created,
+        "{last_read:?} before {:?}",
+        meta.created
+    );
+    assert_eq!(
+        page.items,
+        vec![SecretMeta {
+            last_read: Some(last_read),
+            ..meta
+        }]
+    );
     assert_eq!(
         t.store.get_application(app.id).await.unwrap().secret_count,
         1
@@ -76,15 +104,16 @@ async fn secrets_round_trip_through_the_store() {
 #[tokio::test]
 async fn update_renames_and_replaces_only_what_is_given() {
     let t = open_store().await;
-    let app = t.store.create_application("app").await.unwrap();
+    let app = t.store.create_application(&by(), "app").await.unwrap();
     let meta = t
         .store
-        .create_secret(app.id, secret("old", "v1"))
+        .create_secret(&by(), app.id, secret("old", "v1"))
         .await
         .unwrap();
     let renamed = t
         .store
         .update_secret(
+            &by(),
             app.id,
             meta.id,
             SecretChanges {
@@ -98,6 +127,7 @@ async fn update_renames_and_replaces_only_what_is_given() {
     assert_eq!(value_of(&t.store, app.id, meta.id).await, "v1");
     t.store
         .update_secret(
+            &by(),
             app.id,
             meta.id,
             SecretChanges {
@@ -110,7 +140,7 @@ async fn update_renames_and_replaces_only_what_is_given() {
     assert_eq!(value_of(&t.store, app.id, meta.id).await, "v2");
     assert!(matches!(
         t.store
-            .update_secret(app.id, meta.id, SecretChanges::default())
+            .update_secret(&by(), app.id, meta.id, SecretChanges::default())
             .await,
         Err(StoreError::NothingToChange)
     ));
@@ -119,23 +149,24 @@ async fn update_renames_and_replaces_only_what_is_given() {
 #[tokio::test]
 async fn duplicate_and_invalid_names_are_refused_without_changing_anything() {
     let t = open_store().await;
-    let app = t.store.create_application("app").await.unwrap();
+    let app = t.store.create_application(&by(), "app").await.unwrap();
     let a = t
         .store
-        .create_secret(app.id, secret("a", "1"))
+        .create_secret(&by(), app.id, secret("a", "1"))
         .await
         .unwrap();
     t.store
-        .create_secret(app.id, secret("b", "2"))
+        .create_secret(&by(), app.id, secret("b", "2"))
         .await
         .unwrap();
     assert!(matches!(
-        t.store.create_secret(app.id, secret("a", "3")).await,
+        t.store.create_secret(&by(), app.id, secret("a", "3")).await,
         Err(StoreError::DuplicateSecret(n)) if n == "a"
     ));
     assert!(matches!(
         t.store
             .update_secret(
+                &by(),
                 app.id,
                 a.id,
                 SecretChanges {
@@ -147,14 +178,16 @@ async fn duplicate_and_invalid_names_are_refused_without_changing_anything() {
         Err(StoreError::DuplicateSecret(_))
     ));
     assert!(matches!(
-        t.store.create_secret(app.id, secret("1bad", "x")).await,
+        t.store
+            .create_secret(&by(), app.id, secret("1bad", "x"))
+            .await,
         Err(StoreError::Invalid {
             field: Field::SecretName,
             ..
         })
     ));
     assert!(matches!(
-        t.store.create_secret(app.id, secret("ok", "")).await,
+        t.store.create_secret(&by(), app.id, secret("ok", "")).await,
         Err(StoreError::Invalid {
             field: Field::SecretValue,
             ..
@@ -170,7 +203,7 @@ async fn duplicate_and_invalid_names_are_refused_without_changing_anything() {
         2
     );
     assert!(matches!(
-        t.store.create_application("app").await,
+        t.store.create_application(&by(), "app").await,
         Err(StoreError::DuplicateApplication(_))
     ));
 }
@@ -178,24 +211,24 @@ async fn duplicate_and_invalid_names_are_refused_without_changing_anything() {
 #[tokio::test]
 async fn secrets_are_scoped_to_their_application() {
     let t = open_store().await;
-    let one = t.store.create_application("one").await.unwrap();
-    let two = t.store.create_application("two").await.unwrap();
+    let one = t.store.create_application(&by(), "one").await.unwrap();
+    let two = t.store.create_application(&by(), "two").await.unwrap();
     let s = t
         .store
-        .create_secret(one.id, secret("same", "one's"))
+        .create_secret(&by(), one.id, secret("same", "one's"))
         .await
         .unwrap();
     assert!(matches!(
-        t.store.read_secret_value(two.id, s.id).await,
+        t.store.read_secret_value(&by(), two.id, s.id, "test").await,
         Err(StoreError::SecretNotFound)
     ));
     assert!(matches!(
-        t.store.delete_secret(two.id, s.id).await,
+        t.store.delete_secret(&by(), two.id, s.id).await,
         Err(StoreError::SecretNotFound)
     ));
     assert!(
         t.store
-            .create_secret(two.id, secret("same", "two's"))
+            .create_secret(&by(), two.id, secret("same", "two's"))
             .await
             .is_ok()
     );
@@ -214,10 +247,10 @@ fn names(page: &crate::model::SecretPage) -> Vec<&str> {
 #[tokio::test]
 async fn filter_and_paging() {
     let t = open_store().await;
-    let app = t.store.create_application("app").await.unwrap();
+    let app = t.store.create_application(&by(), "app").await.unwrap();
     for name in ["alpha_key", "Beta_KEY", "gamma", "a_b", "axb"] {
         t.store
-            .create_secret(app.id, secret(name, "v"))
+            .create_secret(&by(), app.id, secret(name, "v"))
             .await
             .unwrap();
     }
@@ -250,22 +283,22 @@ async fn filter_and_paging() {
 #[tokio::test]
 async fn deleting_an_application_deletes_its_secrets() {
     let t = open_store().await;
-    let app = t.store.create_application("gone").await.unwrap();
-    let keep = t.store.create_application("kept").await.unwrap();
+    let app = t.store.create_application(&by(), "gone").await.unwrap();
+    let keep = t.store.create_application(&by(), "kept").await.unwrap();
     t.store
-        .create_secret(app.id, secret("a", "1"))
+        .create_secret(&by(), app.id, secret("a", "1"))
         .await
         .unwrap();
     t.store
-        .create_secret(app.id, secret("b", "2"))
+        .create_secret(&by(), app.id, secret("b", "2"))
         .await
         .unwrap();
     let kept = t
         .store
-        .create_secret(keep.id, secret("c", "3"))
+        .create_secret(&by(), keep.id, secret("c", "3"))
         .await
         .unwrap();
-    assert_eq!(t.store.delete_application(app.id).await.unwrap(), 2);
+    assert_eq!(t.store.delete_application(&by(), app.id).await.unwrap(), 2);
     let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM secrets")
         .fetch_one(&t.store.pool)
         .await
@@ -273,7 +306,7 @@ async fn deleting_an_application_deletes_its_secrets() {
     assert_eq!(left, 1);
     assert_eq!(value_of(&t.store, keep.id, kept.id).await, "3");
     assert!(matches!(
-        t.store.delete_application(app.id).await,
+        t.store.delete_application(&by(), app.id).await,
         Err(StoreError::ApplicationNotFound)
     ));
 }
@@ -281,15 +314,15 @@ async fn deleting_an_application_deletes_its_secrets() {
 #[tokio::test]
 async fn swapped_ciphertexts_fail_to_decrypt() {
     let t = open_store().await;
-    let app = t.store.create_application("app").await.unwrap();
+    let app = t.store.create_application(&by(), "app").await.unwrap();
     let a = t
         .store
-        .create_secret(app.id, secret("a", "value-a"))
+        .create_secret(&by(), app.id, secret("a", "value-a"))
         .await
         .unwrap();
     let b = t
         .store
-        .create_secret(app.id, secret("b", "value-b"))
+        .create_secret(&by(), app.id, secret("b", "value-b"))
         .await
         .unwrap();
     let blob = |id: SecretId| {
@@ -308,12 +341,14 @@ async fn swapped_ciphertexts_fail_to_decrypt() {
     }
     for id in [a.id, b.id] {
         assert!(matches!(
-            t.store.read_secret_value(app.id, id).await,
+            t.store.read_secret_value(&by(), app.id, id, "test").await,
             Err(StoreError::Crypto(crypto::CryptoError::Open))
         ));
     }
     assert!(matches!(
-        t.store.read_secret_value(app.id, SecretId(999)).await,
+        t.store
+            .read_secret_value(&by(), app.id, SecretId(999), "test")
+            .await,
         Err(StoreError::SecretNotFound)
     ));
 }
@@ -321,7 +356,7 @@ async fn swapped_ciphertexts_fail_to_decrypt() {
 #[tokio::test]
 async fn reopening_with_another_master_key_is_refused() {
     let t = open_store().await;
-    t.store.create_application("app").await.unwrap();
+    t.store.create_application(&by(), "app").await.unwrap();
     t.store.close().await;
     let wrong = SecretStore::open(&t.url, MasterKey::from_bytes(&[8; 32]).unwrap()).await;
     assert!(matches!(wrong, Err(OpenError::WrongMasterKey)));
@@ -334,29 +369,35 @@ async fn reopening_with_another_master_key_is_refused() {
 #[tokio::test]
 async fn renaming_an_application_keeps_its_secrets_readable() {
     let t = open_store().await;
-    let app = t.store.create_application("before").await.unwrap();
-    t.store.create_application("other").await.unwrap();
+    let app = t.store.create_application(&by(), "before").await.unwrap();
+    t.store.create_application(&by(), "other").await.unwrap();
     let s = t
         .store
-        .create_secret(app.id, secret("k", "value"))
+        .create_secret(&by(), app.id, secret("k", "value"))
         .await
         .unwrap();
-    let renamed = t.store.rename_application(app.id, "after").await.unwrap();
+    let renamed = t
+        .store
+        .rename_application(&by(), app.id, "after")
+        .await
+        .unwrap();
     assert_eq!((renamed.name.as_str(), renamed.secret_count), ("after", 1));
     assert_eq!(value_of(&t.store, app.id, s.id).await, "value");
     assert!(matches!(
-        t.store.rename_application(app.id, "other").await,
+        t.store.rename_application(&by(), app.id, "other").await,
         Err(StoreError::DuplicateApplication(_))
     ));
     assert!(matches!(
-        t.store.rename_application(app.id, "Bad").await,
+        t.store.rename_application(&by(), app.id, "Bad").await,
         Err(StoreError::Invalid {
             field: Field::ApplicationName,
             ..
         })
     ));
     assert!(matches!(
-        t.store.rename_application(ApplicationId(999), "free").await,
+        t.store
+            .rename_application(&by(), ApplicationId(999), "free")
+            .await,
         Err(StoreError::ApplicationNotFound)
     ));
     assert_eq!(t.store.get_application(app.id).await.unwrap().name, "after");
@@ -365,13 +406,21 @@ async fn renaming_an_application_keeps_its_secrets_readable() {
 #[tokio::test]
 async fn bulk_secret_delete_is_all_or_nothing() {
     let t = open_store().await;
-    let app = t.store.create_application("bulk").await.unwrap().id;
-    let other = t.store.create_application("other").await.unwrap().id;
-    let a = t.store.create_secret(app, secret("a", "1")).await.unwrap();
-    let b = t.store.create_secret(app, secret("b", "2")).await.unwrap();
+    let app = t.store.create_application(&by(), "bulk").await.unwrap().id;
+    let other = t.store.create_application(&by(), "other").await.unwrap().id;
+    let a = t
+        .store
+        .create_secret(&by(), app, secret("a", "1"))
+        .await
+        .unwrap();
+    let b = t
+        .store
+        .create_secret(&by(), app, secret("b", "2"))
+        .await
+        .unwrap();
     let foreign = t
         .store
-        .create_secret(other, secret("f", "3"))
+        .create_secret(&by(), other, secret("f", "3"))
         .await
         .unwrap();
     let names = |app| {
@@ -392,7 +441,7 @@ async fn bulk_secret_delete_is_all_or_nothing() {
         ..Selection::default()
     };
     assert!(matches!(
-        t.store.delete_secrets(app, &unknown).await,
+        t.store.delete_secrets(&by(), app, &unknown).await,
         Err(StoreError::SecretNameUnknown(n)) if n == "missing"
     ));
     let foreign_id = Selection {
@@ -400,7 +449,7 @@ async fn bulk_secret_delete_is_all_or_nothing() {
         ..Selection::default()
     };
     assert!(matches!(
-        t.store.delete_secrets(app, &foreign_id).await,
+        t.store.delete_secrets(&by(), app, &foreign_id).await,
         Err(StoreError::SecretIdUnknown(id)) if id == foreign.id.0
     ));
     assert_eq!(names(app).await, ["a", "b"]);
@@ -411,7 +460,7 @@ async fn bulk_secret_delete_is_all_or_nothing() {
         names: vec!["a".into()],
         ..Selection::default()
     };
-    assert_eq!(t.store.delete_secrets(app, &both).await.unwrap(), 2);
+    assert_eq!(t.store.delete_secrets(&by(), app, &both).await.unwrap(), 2);
     assert!(names(app).await.is_empty());
     assert_eq!(names(other).await, ["f"]);
 }
@@ -421,7 +470,7 @@ async fn bulk_application_delete_is_all_or_nothing_and_pages_list_by_id() {
     let t = open_store().await;
     let mut ids = Vec::new();
     for name in ["zeta", "alpha", "alpine"] {
-        ids.push(t.store.create_application(name).await.unwrap().id);
+        ids.push(t.store.create_application(&by(), name).await.unwrap().id);
     }
     let page = |name_part: Option<&str>, limit, offset| ApplicationFilter {
         id: None,
@@ -457,7 +506,7 @@ async fn bulk_application_delete_is_all_or_nothing_and_pages_list_by_id() {
         ..Selection::default()
     };
     assert!(matches!(
-        t.store.delete_applications(&bad).await,
+        t.store.delete_applications(&by(), &bad).await,
         Err(StoreError::ApplicationNameUnknown(_))
     ));
     assert_eq!(t.store.list_applications().await.unwrap().len(), 3);
@@ -465,7 +514,7 @@ async fn bulk_application_delete_is_all_or_nothing_and_pages_list_by_id() {
         all: true,
         ..Selection::default()
     };
-    assert_eq!(t.store.delete_applications(&all).await.unwrap(), 3);
+    assert_eq!(t.store.delete_applications(&by(), &all).await.unwrap(), 3);
     assert!(t.store.list_applications().await.unwrap().is_empty());
 }
 
@@ -475,7 +524,7 @@ async fn service_accounts_keep_only_the_public_key() {
     let t = open_store().await;
     let (listed, credentials) = t
         .store
-        .create_service_account(Role::Viewer, "ci job")
+        .create_service_account(&by(), Role::Viewer, "ci job")
         .await
         .unwrap();
     assert_eq!(credentials.key_id, listed.key_id);
@@ -508,7 +557,7 @@ async fn service_accounts_keep_only_the_public_key() {
     let t = open_store().await;
     let (first, _) = t
         .store
-        .create_service_account(Role::Owner, "")
+        .create_service_account(&by(), Role::Owner, "")
         .await
         .unwrap();
     assert_eq!(t.store.list_service_accounts().await.unwrap().len(), 1);
@@ -525,7 +574,10 @@ async fn service_accounts_keep_only_the_public_key() {
             .last_used
             .is_some()
     );
-    t.store.revoke_service_account(&first.key_id).await.unwrap();
+    t.store
+        .revoke_service_account(&by(), &first.key_id)
+        .await
+        .unwrap();
     assert!(
         t.store
             .service_account_key(&first.key_id)
@@ -534,7 +586,7 @@ async fn service_accounts_keep_only_the_public_key() {
             .is_none()
     );
     assert!(matches!(
-        t.store.revoke_service_account(&first.key_id).await,
+        t.store.revoke_service_account(&by(), &first.key_id).await,
         Err(StoreError::ServiceAccountNotFound(_))
     ));
 }
@@ -544,10 +596,10 @@ async fn api_key_is_checked_by_hash_and_replaced_on_regeneration() {
     let t = open_store().await;
     assert_eq!(t.store.api_key_created().await.unwrap(), None);
     assert!(!t.store.api_key_matches("anything").await.unwrap());
-    let first = t.store.regenerate_api_key().await.unwrap();
+    let first = t.store.regenerate_api_key(&by()).await.unwrap();
     assert!(t.store.api_key_matches(first.expose()).await.unwrap());
     assert!(t.store.api_key_created().await.unwrap().is_some());
-    let second = t.store.regenerate_api_key().await.unwrap();
+    let second = t.store.regenerate_api_key(&by()).await.unwrap();
     assert_ne!(first.expose(), second.expose());
     assert!(!t.store.api_key_matches(first.expose()).await.unwrap());
     assert!(t.store.api_key_matches(second.expose()).await.unwrap());

@@ -2,15 +2,19 @@
 //! store call and the result to the wire format.
 
 use app::model::ApplicationId;
-use app::store::{ApplicationFilter, SecretStore, Selection};
+use app::store::{Actor, ApplicationFilter, SecretStore, Selection};
 use serde_json::{Value, json};
 
 use super::error::{ApiError, MISSING_PARAMETER, UNKNOWN_APPLICATION_ID, UNKNOWN_APPLICATION_NAME};
 use super::params::{Params, check_name_filter};
 
-pub async fn add_application(store: &SecretStore, p: &Params) -> Result<Value, ApiError> {
+pub async fn add_application(
+    store: &SecretStore,
+    by: &Actor,
+    p: &Params,
+) -> Result<Value, ApiError> {
     let name = short_name(store, p.required("application_name")?);
-    let created = store.create_application(name).await?;
+    let created = store.create_application(by, name).await?;
     Ok(json!({
         "result": 1,
         "application_id": created.id.0,
@@ -47,17 +51,25 @@ pub async fn get_applications(store: &SecretStore, p: &Params) -> Result<Value, 
     Ok(json!({ "result": result, "count": apps.len(), "total_count": total }))
 }
 
-pub async fn set_application_info(store: &SecretStore, p: &Params) -> Result<Value, ApiError> {
+pub async fn set_application_info(
+    store: &SecretStore,
+    by: &Actor,
+    p: &Params,
+) -> Result<Value, ApiError> {
     let id = resolve(store, p, "application_id", "required_application_name").await?;
     let new_name = short_name(store, p.required("application_name")?);
-    let renamed = store.rename_application(id, new_name).await?;
+    let renamed = store.rename_application(by, id, new_name).await?;
     Ok(json!({
         "result": 1,
         "application_name": store.account().full_application_name(&renamed.name),
     }))
 }
 
-pub async fn del_application(store: &SecretStore, p: &Params) -> Result<Value, ApiError> {
+pub async fn del_application(
+    store: &SecretStore,
+    by: &Actor,
+    p: &Params,
+) -> Result<Value, ApiError> {
     let ids = p.id_list("application_id")?;
     let names = p.name_list("application_name")?;
     if ids.is_none() && names.is_none() {
@@ -76,7 +88,7 @@ pub async fn del_application(store: &SecretStore, p: &Params) -> Result<Value, A
             .map(|n| short_name(store, n).to_owned())
             .collect(),
     };
-    store.delete_applications(&selection).await?;
+    store.delete_applications(by, &selection).await?;
     Ok(json!({ "result": 1 }))
 }
 

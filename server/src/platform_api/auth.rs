@@ -1,8 +1,8 @@
 //! Who is calling: a service-account JWT (`Authorization: Bearer`) or the legacy
 //! `account_id` + `api_key` parameters (spec: "Authentication").
 
-use app::model::{Account, Role};
-use app::store::SecretStore;
+use app::model::{Account, Role, Source};
+use app::store::{Actor, ActorKind, SecretStore};
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -21,6 +21,20 @@ pub struct Caller {
     pub role: Role,
     /// The service-account key id, or `None` for the legacy API key.
     pub key_id: Option<String>,
+}
+
+impl Caller {
+    /// The caller as the audit log names it: the key id, or the legacy API key.
+    pub fn actor(&self, client_ip: Option<String>) -> Actor {
+        Actor {
+            kind: match &self.key_id {
+                Some(key_id) => ActorKind::ServiceAccount(key_id.clone()),
+                None => ActorKind::ApiKey,
+            },
+            source: Source::Api,
+            client_ip,
+        }
+    }
 }
 
 #[derive(Deserialize)]

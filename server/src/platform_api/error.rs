@@ -114,7 +114,14 @@ impl ApiError {
                 "Nothing to change: give at least one of 'new_secret_name', 'secret_value', \
                  'description'.",
             ),
+            // Users, sessions and keys are not reachable through this API.
             StoreError::ServiceAccountNotFound(_)
+            | StoreError::DuplicateUser(_)
+            | StoreError::UserNotFound
+            | StoreError::LastOwner
+            | StoreError::WrongPassword
+            | StoreError::WrongSetupCode
+            | StoreError::AlreadySetUp
             | StoreError::Database(_)
             | StoreError::Crypto(_)
             | StoreError::Corrupt(_) => ApiError::internal(&err),
@@ -129,6 +136,7 @@ pub fn plain_param(field: Field) -> &'static str {
         Field::SecretName => "secret_name",
         Field::SecretValue => "secret_value",
         Field::Description => "description",
+        Field::Username | Field::Password | Field::NewPassword | Field::SetupCode => "",
     }
 }
 

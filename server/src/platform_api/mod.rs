@@ -9,8 +9,9 @@ mod error;
 mod params;
 mod secrets;
 
-use app::model::Role;
-use app::store::SecretStore;
+use app::auth::RequestAuth;
+use app::model::{AuditAction, Outcome, Permission, Role};
+use app::store::{Actor, Event, SecretStore, Target};
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -77,22 +78,37 @@ impl Method {
         Method::ALL.into_iter().find(|m| m.name() == name)
     }
 
-    /// Viewers may only list (spec: "Roles").
-    fn allowed(self, role: Role) -> bool {
-        role.may_write() || matches!(self, Method::GetSecrets | Method::GetApplications)
+    /// What calling this method takes. The spec ("Roles") lets a Developer call every
+    /// method, so the application methods need only `WriteSecrets` here, although the panel
+    /// keeps application management for Admins.
+    fn permission(self) -> Permission {
+        match self {
+            Method::GetSecrets | Method::GetApplications => Permission::ViewMetadata,
+            Method::GetSecretValue => Permission::ReadValues,
+            Method::AddSecret
+            | Method::SetSecretInfo
+            | Method::DelSecret
+            | Method::AddApplication
+            | Method::SetApplicationInfo
+            | Method::DelApplication => Permission::WriteSecrets,
+        }
     }
 
-    async fn call(self, store: &SecretStore, p: &Params) -> Result<Value, ApiError> {
+    fn allowed(self, role: Role) -> bool {
+        role.allows(self.permission())
+    }
+
+    async fn call(self, store: &SecretStore, by: &Actor, p: &Params) -> Result<Value, ApiError> {
         match self {
-            Method::AddSecret => secrets::add_secret(store, p).await,
+            Method::AddSecret => secrets::add_secret(store, by, p).await,
             Method::GetSecrets => secrets::get_secrets(store, p).await,
-            Method::GetSecretValue => secrets::get_secret_value(store, p).await,
-            Method::SetSecretInfo => secrets::set_secret_info(store, p).await,
-            Method::DelSecret => secrets::del_secret(store, p).await,
-            Method::AddApplication => applications::add_application(store, p).await,
+            Method::GetSecretValue => secrets::get_secret_value(store, by, p).await,
+            Method::SetSecretInfo => secrets::set_secret_info(store, by, p).await,
+            Method::DelSecret => secrets::del_secret(store, by, p).await,
+            Method::AddApplication => applications::add_application(store, by, p).await,
             Method::GetApplications => applications::get_applications(store, p).await,
-            Method::SetApplicationInfo => applications::set_application_info(store, p).await,
-            Method::DelApplication => applications::del_application(store, p).await,
+            Method::SetApplicationInfo => applications::set_application_info(store, by, p).await,
+            Method::DelApplication => applications::del_application(store, by, p).await,
         }
     }
 }
@@ -126,6 +142,10 @@ async fn handle(
     request: Request,
 ) -> Result<Value, ApiError> {
     let headers = request.headers().clone();
+    let client_ip = request
+        .extensions()
+        .get::<RequestAuth>()
+        .and_then(|auth| auth.client_ip.clone());
     let params = Params::from_request(request).await?;
     let name = match (path_method, params.text("cmd")) {
         (Some(path), Some(cmd)) if path != cmd => {
@@ -154,7 +174,15 @@ async fn handle(
         )
     })?;
     let caller = auth::authenticate(store, &headers, &params).await?;
+    let actor = caller.actor(client_ip);
     if !method.allowed(caller.role) {
+        let event = Event {
+            action: AuditAction::Denied,
+            outcome: Outcome::Denied,
+            target: Target::other(method.name()),
+            detail: format!("role {}", caller.role),
+        };
+        store.record_event(&actor, &event).await?;
         return Err(ApiError::new(
             FORBIDDEN,
             format!(
@@ -164,7 +192,7 @@ async fn handle(
             ),
         ));
     }
-    method.call(store, &params).await
+    method.call(store, &actor, &params).await
 }
 
 /// Success and API errors alike are HTTP 200 JSON. Nothing is cached: a body may hold a value.

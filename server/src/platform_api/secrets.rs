@@ -2,21 +2,23 @@
 //! and the result to the wire format; the store enforces every rule.
 
 use app::model::{ApplicationId, Field, SecretId, SecretMeta};
-use app::store::{NewSecret, SecretChanges, SecretFilter, SecretStore, SecretValue, Selection};
+use app::store::{
+    Actor, NewSecret, SecretChanges, SecretFilter, SecretStore, SecretValue, Selection,
+};
 use serde_json::{Map, Value, json};
 
 use super::applications::resolve_for_secrets;
 use super::error::{ApiError, MISSING_PARAMETER, plain_param};
 use super::params::Params;
 
-pub async fn add_secret(store: &SecretStore, p: &Params) -> Result<Value, ApiError> {
+pub async fn add_secret(store: &SecretStore, by: &Actor, p: &Params) -> Result<Value, ApiError> {
     let app = resolve_for_secrets(store, p).await?;
     let new = NewSecret {
         name: p.required("secret_name")?.to_owned(),
         value: SecretValue::new(p.required("secret_value")?.to_owned()),
         description: p.raw("description").unwrap_or_default().to_owned(),
     };
-    let meta = store.create_secret(app, new).await?;
+    let meta = store.create_secret(by, app, new).await?;
     Ok(json!({ "result": [{ "secret_id": meta.id.0 }] }))
 }
 
@@ -37,19 +39,29 @@ pub async fn get_secrets(store: &SecretStore, p: &Params) -> Result<Value, ApiEr
     Ok(json!({ "result": result, "count": page.items.len(), "total_count": page.total }))
 }
 
-pub async fn get_secret_value(store: &SecretStore, p: &Params) -> Result<Value, ApiError> {
+pub async fn get_secret_value(
+    store: &SecretStore,
+    by: &Actor,
+    p: &Params,
+) -> Result<Value, ApiError> {
     let app = resolve_for_secrets(store, p).await?;
     let meta = resolve_secret(store, p, app)
         .await?
         .ok_or_else(which_secret)?;
-    let value = store.read_secret_value(app, meta.id).await?;
+    let value = store
+        .read_secret_value(by, app, meta.id, "GetSecretValue")
+        .await?;
     let mut item = listed(&meta);
     item.insert("secret_value".into(), value.expose().into());
     item.insert("description".into(), meta.description.clone().into());
     Ok(json!({ "result": [item] }))
 }
 
-pub async fn set_secret_info(store: &SecretStore, p: &Params) -> Result<Value, ApiError> {
+pub async fn set_secret_info(
+    store: &SecretStore,
+    by: &Actor,
+    p: &Params,
+) -> Result<Value, ApiError> {
     let app = resolve_for_secrets(store, p).await?;
     let meta = resolve_secret(store, p, app)
         .await?
@@ -63,7 +75,7 @@ pub async fn set_secret_info(store: &SecretStore, p: &Params) -> Result<Value, A
         description: p.raw("description").map(str::to_owned),
     };
     store
-        .update_secret(app, meta.id, changes)
+        .update_secret(by, app, meta.id, changes)
         .await
         .map_err(|e| {
             ApiError::from_store(e, |field| match field {
@@ -74,7 +86,7 @@ pub async fn set_secret_info(store: &SecretStore, p: &Params) -> Result<Value, A
     Ok(json!({ "result": 1 }))
 }
 
-pub async fn del_secret(store: &SecretStore, p: &Params) -> Result<Value, ApiError> {
+pub async fn del_secret(store: &SecretStore, by: &Actor, p: &Params) -> Result<Value, ApiError> {
     let app = resolve_for_secrets(store, p).await?;
     let ids = p.id_list("secret_id")?;
     let names = p.name_list("secret_name")?;
@@ -90,7 +102,7 @@ pub async fn del_secret(store: &SecretStore, p: &Params) -> Result<Value, ApiErr
         ids: ids.ids,
         names: names.unwrap_or_default(),
     };
-    store.delete_secrets(app, &selection).await?;
+    store.delete_secrets(by, app, &selection).await?;
     Ok(json!({ "result": 1 }))
 }
 

@@ -1,6 +1,14 @@
 //! Types that cross the wire between the server functions and the browser. None of them can
 //! carry a secret value: values travel only inside the requests that set them.
 
+mod audit;
+mod roles;
+mod users;
+
+pub use audit::*;
+pub use roles::*;
+pub use users::*;
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -47,6 +55,27 @@ impl fmt::Display for Timestamp {
     }
 }
 
+impl Timestamp {
+    /// Midnight UTC of a `YYYY-MM-DD` date (what `<input type="date">` gives).
+    pub fn from_date(date: &str) -> Option<Timestamp> {
+        let mut parts = date.trim().splitn(3, '-');
+        let y: i64 = parts.next()?.parse().ok()?;
+        let m: i64 = parts.next()?.parse().ok()?;
+        let d: i64 = parts.next()?.parse().ok()?;
+        if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+            return None;
+        }
+        // Howard Hinnant's days_from_civil, the inverse of `civil_from_days`.
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let mp = (m + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        Some(Timestamp((era * 146_097 + doe - 719_468) * 86_400))
+    }
+}
+
 /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm); kept here
 /// so the browser needs no date library.
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
@@ -80,6 +109,8 @@ pub struct SecretMeta {
     pub description: String,
     pub created: Timestamp,
     pub modified: Timestamp,
+    /// The latest successful value read recorded in the audit log (panel, API or scenario).
+    pub last_read: Option<Timestamp>,
 }
 
 /// One page of a filtered secret list.
@@ -88,51 +119,6 @@ pub struct SecretPage {
     pub items: Vec<SecretMeta>,
     /// All matches, ignoring the page's limit and offset.
     pub total: i64,
-}
-
-/// What a Management API caller may do. Owner, Admin and Developer may call every method; a
-/// Viewer may only list (`GetSecrets`, `GetApplications`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Role {
-    Owner,
-    Admin,
-    Developer,
-    Viewer,
-}
-
-impl Role {
-    pub const ALL: [Role; 4] = [Role::Owner, Role::Admin, Role::Developer, Role::Viewer];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Owner => "Owner",
-            Role::Admin => "Admin",
-            Role::Developer => "Developer",
-            Role::Viewer => "Viewer",
-        }
-    }
-
-    /// Whether this role may change data or read values, not only list.
-    pub fn may_write(self) -> bool {
-        !matches!(self, Role::Viewer)
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for Role {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("unknown role \"{s}\": use Owner, Admin, Developer or Viewer"))
-    }
 }
 
 /// The one account a Strongroom server is, as the Management API names it.
@@ -216,6 +202,10 @@ pub enum Field {
     SecretName,
     SecretValue,
     Description,
+    Username,
+    Password,
+    NewPassword,
+    SetupCode,
 }
 
 #[cfg(test)]
@@ -228,5 +218,18 @@ mod tests {
         assert_eq!(Timestamp(951_782_400).to_string(), "2000-02-29 00:00:00");
         assert_eq!(Timestamp(1_795_000_000).to_string(), "2026-11-18 11:06:40");
         assert_eq!(Timestamp(4_107_542_399).to_string(), "2100-02-28 23:59:59");
+    }
+
+    #[test]
+    fn dates_parse_to_midnight_utc() {
+        assert_eq!(Timestamp::from_date("1970-01-01"), Some(Timestamp(0)));
+        assert_eq!(
+            Timestamp::from_date("2000-02-29"),
+            Some(Timestamp(951_782_400))
+        );
+        let t = Timestamp::from_date("2026-11-26").expect("valid");
+        assert_eq!(t.to_string(), "2026-11-26 00:00:00");
+        assert_eq!(Timestamp::from_date("2026-13-01"), None);
+        assert_eq!(Timestamp::from_date("yesterday"), None);
     }
 }

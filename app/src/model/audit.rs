@@ -1,0 +1,177 @@
+//! The audit log as the panel shows it. A record never holds a secret value.
+
+use super::{ApplicationId, SecretId, Timestamp};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// What happened. The stored form (`as_str`) is stable: filters and old records depend on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AuditAction {
+    SignIn,
+    SignOut,
+    Setup,
+    PasswordConfirm,
+    PasswordChange,
+    SecretCreate,
+    SecretUpdate,
+    SecretRename,
+    SecretDelete,
+    SecretRead,
+    ApplicationCreate,
+    ApplicationRename,
+    ApplicationDelete,
+    UserCreate,
+    UserRoleChange,
+    UserDisable,
+    UserEnable,
+    UserPasswordReset,
+    ServiceAccountCreate,
+    ServiceAccountRevoke,
+    ApiKeyRegenerate,
+    /// A request refused for lack of a role (the `target` says what was tried).
+    Denied,
+}
+
+impl AuditAction {
+    pub const ALL: [AuditAction; 22] = [
+        AuditAction::SignIn,
+        AuditAction::SignOut,
+        AuditAction::Setup,
+        AuditAction::PasswordConfirm,
+        AuditAction::PasswordChange,
+        AuditAction::SecretCreate,
+        AuditAction::SecretUpdate,
+        AuditAction::SecretRename,
+        AuditAction::SecretDelete,
+        AuditAction::SecretRead,
+        AuditAction::ApplicationCreate,
+        AuditAction::ApplicationRename,
+        AuditAction::ApplicationDelete,
+        AuditAction::UserCreate,
+        AuditAction::UserRoleChange,
+        AuditAction::UserDisable,
+        AuditAction::UserEnable,
+        AuditAction::UserPasswordReset,
+        AuditAction::ServiceAccountCreate,
+        AuditAction::ServiceAccountRevoke,
+        AuditAction::ApiKeyRegenerate,
+        AuditAction::Denied,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::SignIn => "sign_in",
+            AuditAction::SignOut => "sign_out",
+            AuditAction::Setup => "setup",
+            AuditAction::PasswordConfirm => "password.confirm",
+            AuditAction::PasswordChange => "password.change",
+            AuditAction::SecretCreate => "secret.create",
+            AuditAction::SecretUpdate => "secret.update",
+            AuditAction::SecretRename => "secret.rename",
+            AuditAction::SecretDelete => "secret.delete",
+            AuditAction::SecretRead => "secret.read",
+            AuditAction::ApplicationCreate => "application.create",
+            AuditAction::ApplicationRename => "application.rename",
+            AuditAction::ApplicationDelete => "application.delete",
+            AuditAction::UserCreate => "user.create",
+            AuditAction::UserRoleChange => "user.role",
+            AuditAction::UserDisable => "user.disable",
+            AuditAction::UserEnable => "user.enable",
+            AuditAction::UserPasswordReset => "user.password_reset",
+            AuditAction::ServiceAccountCreate => "service_account.create",
+            AuditAction::ServiceAccountRevoke => "service_account.revoke",
+            AuditAction::ApiKeyRegenerate => "api_key.regenerate",
+            AuditAction::Denied => "denied",
+        }
+    }
+
+    pub fn parse(stored: &str) -> Option<AuditAction> {
+        AuditAction::ALL.into_iter().find(|a| a.as_str() == stored)
+    }
+}
+
+impl fmt::Display for AuditAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Through which door a request came.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Source {
+    Panel,
+    Api,
+    Scenario,
+    Cli,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Panel => "panel",
+            Source::Api => "api",
+            Source::Scenario => "scenario",
+            Source::Cli => "cli",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Outcome {
+    Success,
+    Failure,
+    Denied,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+            Outcome::Denied => "denied",
+        }
+    }
+}
+
+/// One record, as stored.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: Timestamp,
+    /// `user`, `service_account`, `api_key` or `system`.
+    pub actor_kind: String,
+    /// A username, a key id, or a fixed name such as `cli`.
+    pub actor: String,
+    pub source: String,
+    pub client_ip: Option<String>,
+    pub action: String,
+    pub outcome: String,
+    pub application_id: Option<ApplicationId>,
+    pub application_name: Option<String>,
+    pub secret_id: Option<SecretId>,
+    pub secret_name: Option<String>,
+    pub target: Option<String>,
+    pub detail: String,
+}
+
+/// Filters for the Audit page; every field narrows, `None` means any.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AuditQuery {
+    pub application: Option<String>,
+    pub secret: Option<String>,
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    /// Inclusive bounds, Unix seconds.
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    /// Keyset paging: only records older than this id (the last id of the previous page).
+    pub before: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub items: Vec<AuditEntry>,
+    /// Pass as `before` for the next (older) page; `None` on the last page.
+    pub next_before: Option<i64>,
+}

@@ -1,0 +1,77 @@
+//! The check every server function starts with: who is calling (the session the server's
+//! session layer found), and whether their role allows what they ask. A refusal is audited.
+
+use super::errors::fail;
+use crate::auth::{AuthConfig, RequestAuth};
+use crate::error::PanelError;
+use crate::model::{AuditAction, Outcome, Permission, Role, Source};
+use crate::store::{Actor, Event, SecretStore, Session, Target};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use leptos::prelude::use_context;
+
+/// A signed-in caller whose role allows the permission asked for.
+pub(super) struct Caller {
+    pub store: SecretStore,
+    pub config: AuthConfig,
+    pub session: Session,
+    /// The caller as the audit log names them.
+    pub actor: Actor,
+}
+
+/// Any caller, signed in or not (sign-in, setup, "who am I").
+pub(super) struct Anyone {
+    pub store: SecretStore,
+    pub config: AuthConfig,
+    pub auth: RequestAuth,
+}
+
+pub(super) fn anyone() -> Result<Anyone, PanelError> {
+    Ok(Anyone {
+        store: super::store()?,
+        config: use_context::<AuthConfig>().unwrap_or_default(),
+        auth: use_context::<Parts>()
+            .and_then(|parts| parts.extensions.get::<RequestAuth>().cloned())
+            .unwrap_or_default(),
+    })
+}
+
+/// The signed-in caller, if their role has `permission`; otherwise 401 (no session) or 403.
+pub(super) async fn require(permission: Permission) -> Result<Caller, PanelError> {
+    let Anyone {
+        store,
+        config,
+        auth,
+    } = anyone()?;
+    let Some(session) = auth.session else {
+        return Err(fail(StatusCode::UNAUTHORIZED, PanelError::Unauthorized));
+    };
+    let actor = Actor::user(&session.user.username, Source::Panel, auth.client_ip);
+    let role = session.user.role;
+    if !role.allows(permission) {
+        let needed = Role::needed_for(permission);
+        let tried = use_context::<Parts>()
+            .map(|parts| parts.uri.path().to_owned())
+            .unwrap_or_default();
+        let event = Event {
+            action: AuditAction::Denied,
+            outcome: Outcome::Denied,
+            target: Target::other(tried),
+            detail: format!("role {role}, needs {needed}"),
+        };
+        store.record_event(&actor, &event).await?;
+        return Err(fail(
+            StatusCode::FORBIDDEN,
+            PanelError::Forbidden(format!(
+                "Your role ({role}) may not do this: it needs {needed} or higher. Ask an Owner to \
+                 change your role."
+            )),
+        ));
+    }
+    Ok(Caller {
+        store,
+        config,
+        session,
+        actor,
+    })
+}

@@ -1,0 +1,319 @@
+//! The audit log: who did what, through which door, from where, and how it ended. Writes call
+//! `record` inside their own transaction, so a change and its record commit together or not
+//! at all. Nothing here ever sees a secret value.
+
+use super::{SecretStore, StoreError, now};
+use crate::model::{
+    ApplicationId, AuditAction, AuditEntry, AuditPage, AuditQuery, Outcome, SecretId, Source,
+    Timestamp,
+};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+
+/// Who is acting: a signed-in user, an API credential, or the server itself (the CLI).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ActorKind {
+    User(String),
+    ServiceAccount(String),
+    ApiKey,
+    System(&'static str),
+}
+
+/// The actor of an audited event, with the door it came through and its address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    pub kind: ActorKind,
+    pub source: Source,
+    pub client_ip: Option<String>,
+}
+
+impl Actor {
+    pub fn user(username: &str, source: Source, client_ip: Option<String>) -> Self {
+        Actor {
+            kind: ActorKind::User(username.to_owned()),
+            source,
+            client_ip,
+        }
+    }
+
+    /// The command line (or a test) acting with the server's own authority.
+    pub fn system(name: &'static str) -> Self {
+        Actor {
+            kind: ActorKind::System(name),
+            source: Source::Cli,
+            client_ip: None,
+        }
+    }
+
+    fn kind_str(&self) -> &'static str {
+        match self.kind {
+            ActorKind::User(_) => "user",
+            ActorKind::ServiceAccount(_) => "service_account",
+            ActorKind::ApiKey => "api_key",
+            ActorKind::System(_) => "system",
+        }
+    }
+
+    fn name(&self) -> &str {
+        match &self.kind {
+            ActorKind::User(name) | ActorKind::ServiceAccount(name) => name,
+            ActorKind::ApiKey => "api key",
+            ActorKind::System(name) => name,
+        }
+    }
+}
+
+/// What an event was about. Names are copied in, so a record still reads after a rename or
+/// a delete.
+#[derive(Clone, Debug, Default)]
+pub struct Target {
+    pub application: Option<(ApplicationId, String)>,
+    pub secret: Option<(SecretId, String)>,
+    /// Anything else: a username, a key id, a server function's name.
+    pub other: Option<String>,
+}
+
+impl Target {
+    pub fn other(what: impl Into<String>) -> Self {
+        Target {
+            other: Some(what.into()),
+            ..Target::default()
+        }
+    }
+
+    pub fn application(id: ApplicationId, name: &str) -> Self {
+        Target {
+            application: Some((id, name.to_owned())),
+            ..Target::default()
+        }
+    }
+
+    pub fn secret(app: ApplicationId, app_name: &str, id: SecretId, name: &str) -> Self {
+        Target {
+            application: Some((app, app_name.to_owned())),
+            secret: Some((id, name.to_owned())),
+            other: None,
+        }
+    }
+}
+
+/// One audited event.
+#[derive(Clone, Debug)]
+pub struct Event {
+    pub action: AuditAction,
+    pub outcome: Outcome,
+    pub target: Target,
+    /// Free text for people (which fields changed, how a value was read): never a value.
+    pub detail: String,
+}
+
+impl Event {
+    pub fn success(action: AuditAction, target: Target) -> Self {
+        Event {
+            action,
+            outcome: Outcome::Success,
+            target,
+            detail: String::new(),
+        }
+    }
+
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = detail.into();
+        self
+    }
+}
+
+/// Writes one record on `conn`, normally inside the transaction of the change it describes.
+pub(super) async fn record(
+    conn: &mut SqliteConnection,
+    actor: &Actor,
+    event: &Event,
+) -> Result<(), StoreError> {
+    let (app_id, app_name) = event
+        .target
+        .application
+        .as_ref()
+        .map(|(id, name)| (id.0, name.as_str()))
+        .unzip();
+    let (secret_id, secret_name) = event
+        .target
+        .secret
+        .as_ref()
+        .map(|(id, name)| (id.0, name.as_str()))
+        .unzip();
+    sqlx::query(
+        "INSERT INTO audit_log (at, actor_kind, actor, source, client_ip, action, outcome, \
+         application_id, application_name, secret_id, secret_name, target, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(now().0)
+    .bind(actor.kind_str())
+    .bind(actor.name())
+    .bind(actor.source.as_str())
+    .bind(actor.client_ip.as_deref())
+    .bind(event.action.as_str())
+    .bind(event.outcome.as_str())
+    .bind(app_id)
+    .bind(app_name)
+    .bind(secret_id)
+    .bind(secret_name)
+    .bind(event.target.other.as_deref())
+    .bind(&event.detail)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Page size of the Audit page when the query names none, and the most it may ask for.
+const DEFAULT_PAGE: i64 = 50;
+const MAX_PAGE: i64 = 500;
+
+/// A failed sign-in refused by throttling carries this detail and does not count as another
+/// failure, so a lock ends a fixed time after the last real attempt.
+pub const THROTTLED_DETAIL: &str = "throttled";
+
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    id: i64,
+    at: i64,
+    actor_kind: String,
+    actor: String,
+    source: String,
+    client_ip: Option<String>,
+    action: String,
+    outcome: String,
+    application_id: Option<i64>,
+    application_name: Option<String>,
+    secret_id: Option<i64>,
+    secret_name: Option<String>,
+    target: Option<String>,
+    detail: String,
+}
+
+impl From<AuditRow> for AuditEntry {
+    fn from(row: AuditRow) -> Self {
+        AuditEntry {
+            id: row.id,
+            at: Timestamp(row.at),
+            actor_kind: row.actor_kind,
+            actor: row.actor,
+            source: row.source,
+            client_ip: row.client_ip,
+            action: row.action,
+            outcome: row.outcome,
+            application_id: row.application_id.map(ApplicationId),
+            application_name: row.application_name,
+            secret_id: row.secret_id.map(SecretId),
+            secret_name: row.secret_name,
+            target: row.target,
+            detail: row.detail,
+        }
+    }
+}
+
+impl SecretStore {
+    /// Records an event that changes nothing else (a failed sign-in, a refused request).
+    pub async fn record_event(&self, actor: &Actor, event: &Event) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        record(&mut conn, actor, event).await
+    }
+
+    /// Newest first, filtered, one page. Keyset paging on the id: a page stays correct while
+    /// new records arrive, and a deep page costs no more than the first.
+    pub async fn audit_page(&self, query: &AuditQuery) -> Result<AuditPage, StoreError> {
+        let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+        let mut sql = QueryBuilder::<Sqlite>::new(
+            "SELECT id, at, actor_kind, actor, source, client_ip, action, outcome, \
+             application_id, application_name, secret_id, secret_name, target, detail \
+             FROM audit_log WHERE 1 = 1",
+        );
+        let text = |value: &Option<String>| {
+            value
+                .as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        if let Some(app) = text(&query.application) {
+            let short = self.account.short_application_name(&app).to_owned();
+            sql.push(" AND application_name = ").push_bind(short);
+        }
+        if let Some(secret) = text(&query.secret) {
+            sql.push(" AND secret_name = ").push_bind(secret);
+        }
+        if let Some(actor) = text(&query.actor) {
+            sql.push(" AND actor = ").push_bind(actor);
+        }
+        if let Some(action) = text(&query.action) {
+            sql.push(" AND action = ").push_bind(action);
+        }
+        if let Some(since) = query.since {
+            sql.push(" AND at >= ").push_bind(since);
+        }
+        if let Some(until) = query.until {
+            sql.push(" AND at <= ").push_bind(until);
+        }
+        if let Some(before) = query.before {
+            sql.push(" AND id < ").push_bind(before);
+        }
+        sql.push(" ORDER BY id DESC LIMIT ").push_bind(limit + 1);
+        let mut rows: Vec<AuditRow> = sql.build_query_as().fetch_all(&self.pool).await?;
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        let next_before = if more {
+            rows.last().map(|row| row.id)
+        } else {
+            None
+        };
+        Ok(AuditPage {
+            items: rows.into_iter().map(Into::into).collect(),
+            next_before,
+        })
+    }
+
+    /// Failed password attempts (sign-in, step-up, setup) since `since`: for `username`
+    /// (only those after its latest successful sign-in), and from `client_ip`. Attempts
+    /// refused by throttling do not count.
+    pub async fn sign_in_failures(
+        &self,
+        since: Timestamp,
+        username: &str,
+        client_ip: Option<&str>,
+    ) -> Result<(i64, i64), StoreError> {
+        const FAILURES: &str = "action IN ('sign_in', 'password.confirm', 'setup') \
+             AND outcome = 'failure' AND detail <> $1";
+        let mut conn = self.pool.acquire().await?;
+        let last_success: Option<i64> = sqlx::query_scalar(
+            "SELECT MAX(at) FROM audit_log WHERE action = 'sign_in' AND outcome = 'success' \
+             AND target = $1 AND at >= $2",
+        )
+        .bind(username)
+        .bind(since.0)
+        .fetch_one(&mut *conn)
+        .await?;
+        // A failure in the same second as the success still counts (the safe side).
+        let from = last_success.map_or(since.0, |at| at.max(since.0));
+        let for_account: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM audit_log WHERE {FAILURES} AND target = $2 AND at >= $3"
+        ))
+        .bind(THROTTLED_DETAIL)
+        .bind(username)
+        .bind(from)
+        .fetch_one(&mut *conn)
+        .await?;
+        let from_ip: i64 = match client_ip {
+            Some(ip) => {
+                sqlx::query_scalar(&format!(
+                    "SELECT COUNT(*) FROM audit_log WHERE {FAILURES} AND client_ip = $2 \
+                     AND at >= $3"
+                ))
+                .bind(THROTTLED_DETAIL)
+                .bind(ip)
+                .bind(since.0)
+                .fetch_one(&mut *conn)
+                .await?
+            }
+            None => 0,
+        };
+        Ok((for_account, from_ip))
+    }
+}
