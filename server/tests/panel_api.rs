@@ -116,7 +116,8 @@ async fn editing_replaces_the_value_only_when_one_is_given() {
     assert!(server.stop().success());
 
     let store = support::open_store_files(&data).await;
-    let read = |id| store.read_secret_value(ApplicationId(app), SecretId(id));
+    let by = app::store::Actor::system("test");
+    let read = |id| store.read_secret_value(&by, ApplicationId(app), SecretId(id), "test");
     assert_eq!(
         read(kept).await.unwrap().expose(),
         "original-kept",
@@ -288,11 +289,13 @@ async fn cross_site_writes_and_foreign_host_names_are_refused() {
         "nothing was created"
     );
 
-    // The panel's own origin is accepted.
-    let origin = server.base.clone();
+    // The panel's own origin is accepted (with the session and its CSRF token).
+    let session = server.session.clone().expect("signed in");
     let response = client
         .post(format!("{}/api/create_application", server.base))
-        .header("origin", origin)
+        .header("origin", server.base.clone())
+        .header("cookie", session.cookie())
+        .header("x-csrf-token", &session.csrf)
         .form(&[("name", "from-panel")])
         .send()
         .await

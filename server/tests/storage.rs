@@ -111,7 +111,8 @@ async fn data_survives_a_restart_and_a_crash() {
     // The values decrypt with the key file the server generated: nothing was lost or garbled.
     let store = open_store_files(&data).await;
     let app = ApplicationId(app);
-    let read = |id| store.read_secret_value(app, SecretId(id));
+    let by = app::store::Actor::system("test");
+    let read = |id| store.read_secret_value(&by, app, SecretId(id), "test");
     assert_eq!(read(kept).await.unwrap().expose(), "value-before-restart");
     assert_eq!(
         read(after_crash).await.unwrap().expose(),

@@ -6,7 +6,7 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::{ConfirmDialog, Dialog, download_text};
+use crate::components::{ConfirmDialog, Dialog, download_text, use_me};
 use crate::model::{ApiAccess, Credentials, Role, ServiceAccount};
 use crate::server_fns::{
     create_service_account, get_api_access, regenerate_api_key, revoke_service_account,
@@ -104,6 +104,8 @@ fn AccountCard(
         None => "None yet.".to_owned(),
     };
     let copied = RwSignal::new(false);
+    // The legacy key acts as an Owner: only an Owner may make one.
+    let can_make_api_key = use_me().is_some_and(|me| me.role == Role::Owner);
     view! {
         <section class="card" aria-labelledby="account-heading">
             <h2 id="account-heading">"Account"</h2>
@@ -141,6 +143,7 @@ fn AccountCard(
                     </div>
                 }
             })}
+            {can_make_api_key.then(|| view! {
             <button
                 type="button"
                 class="button"
@@ -154,6 +157,7 @@ fn AccountCard(
             >
                 {if has_key { "Regenerate API key" } else { "Generate API key" }}
             </button>
+            })}
             <p class="form-error" role="alert">{generate_error}</p>
         </section>
     }
@@ -271,7 +275,7 @@ fn CreateKeyDialog(
                                     if let Ok(r) = event_target_value(&event).parse() { role.set(r) }
                                 }
                             >
-                                {Role::ALL.into_iter().map(|r| view! {
+                                {Role::ALL.into_iter().filter(|r| grantable(*r)).map(|r| view! {
                                     <option value=r.as_str() selected=move || role.get() == r>{r.as_str()}</option>
                                 }).collect_view()}
                             </select>
@@ -313,6 +317,11 @@ fn CreateKeyDialog(
             }}
         </Dialog>
     }
+}
+
+/// No one makes a key with a role above their own (the server refuses it too).
+fn grantable(role: Role) -> bool {
+    use_me().is_some_and(|me| me.role.may_grant(role))
 }
 
 #[component]

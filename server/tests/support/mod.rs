@@ -17,6 +17,28 @@ pub struct Server {
     pub data_dir: PathBuf,
     log_file: PathBuf,
     client: reqwest::Client,
+    /// The session `call` uses: the Owner's, signed in at start (unless started `fresh`).
+    pub session: Option<Session>,
+}
+
+/// The Owner every test server starts with (STRONGROOM_ADMIN_USER / _PASSWORD).
+pub const OWNER: &str = "owner";
+pub const OWNER_PASSWORD: &str = "owner-password-for-tests";
+
+/// A signed-in session: the two cookies the server set.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub token: String,
+    pub csrf: String,
+}
+
+impl Session {
+    pub fn cookie(&self) -> String {
+        format!(
+            "strongroom_session={}; strongroom_csrf={}",
+            self.token, self.csrf
+        )
+    }
 }
 
 pub fn free_port() -> u16 {
@@ -58,7 +80,25 @@ impl Server {
         Server::start_with(data_dir, &[]).await
     }
 
+    /// Starts with the Owner `OWNER` (created on first start) and signs in as them.
     pub async fn start_with(data_dir: &Path, env: &[(&str, &str)]) -> Server {
+        let mut all = vec![
+            ("STRONGROOM_ADMIN_USER", OWNER),
+            ("STRONGROOM_ADMIN_PASSWORD", OWNER_PASSWORD),
+        ];
+        all.extend_from_slice(env);
+        let mut server = Server::start_fresh(data_dir, &all).await;
+        server.session = Some(
+            server
+                .sign_in(OWNER, OWNER_PASSWORD)
+                .await
+                .expect("the Owner signs in"),
+        );
+        server
+    }
+
+    /// Starts with exactly `env`: no Owner unless it says so, and signed out.
+    pub async fn start_fresh(data_dir: &Path, env: &[(&str, &str)]) -> Server {
         let port = free_port();
         let log_file = data_dir.with_extension(format!("{port}.log"));
         let child = spawn(data_dir, port, env, &log_file);
@@ -68,9 +108,47 @@ impl Server {
             data_dir: data_dir.to_owned(),
             log_file,
             client: reqwest::Client::new(),
+            session: None,
         };
         server.wait_ready().await;
         server
+    }
+
+    /// Signs in through the panel's server function; the session from its cookies.
+    pub async fn sign_in(&self, username: &str, password: &str) -> Result<Session, (u16, Value)> {
+        let response = self
+            .client
+            .post(format!("{}/api/sign_in", self.base))
+            .header("x-csrf-token", "-")
+            .form(&[("username", username), ("password", password)])
+            .send()
+            .await
+            .expect("request failed");
+        session_from(response).await
+    }
+
+    /// Calls a server function as `session` (or signed out), with its CSRF header.
+    pub async fn call_as(
+        &self,
+        session: Option<&Session>,
+        function: &str,
+        args: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let mut request = self
+            .client
+            .post(format!("{}/api/{function}", self.base))
+            .form(args);
+        request = match session {
+            Some(session) => request
+                .header("cookie", session.cookie())
+                .header("x-csrf-token", &session.csrf),
+            None => request.header("x-csrf-token", "-"),
+        };
+        let response = request.send().await.expect("request failed");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, body)
     }
 
     async fn wait_ready(&mut self) {
@@ -113,23 +191,25 @@ impl Server {
 
     /// Like `call`, but returns the HTTP status with the decoded body.
     pub async fn call_raw(&self, function: &str, args: &[(&str, &str)]) -> (u16, Value) {
-        let response = self
-            .client
-            .post(format!("{}/api/{function}", self.base))
-            .form(args)
-            .send()
-            .await
-            .expect("request failed");
-        let status = response.status().as_u16();
-        (status, response.json().await.expect("JSON body"))
+        self.call_as(self.session.as_ref(), function, args).await
     }
 
+    /// A page, as the signed-in Owner.
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .expect("request failed")
+        self.get_as(self.session.as_ref(), path).await
+    }
+
+    /// A page as `session` (or signed out); redirects are not followed.
+    pub async fn get_as(&self, session: Option<&Session>, path: &str) -> reqwest::Response {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let mut request = client.get(format!("{}{path}", self.base));
+        if let Some(session) = session {
+            request = request.header("cookie", session.cookie());
+        }
+        request.send().await.expect("request failed")
     }
 
     pub async fn create_application(&self, name: &str) -> i64 {
@@ -226,6 +306,33 @@ impl Drop for Server {
 }
 
 /// Every byte of every file in `dir` (the database, its `-wal` and `-shm` files, the key file).
+/// The session a successful sign-in (or setup) response set in its cookies.
+pub async fn session_from(response: reqwest::Response) -> Result<Session, (u16, Value)> {
+    let status = response.status().as_u16();
+    let cookie = |name: &str| {
+        response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| {
+                v.split(';')
+                    .next()?
+                    .strip_prefix(&format!("{name}="))
+                    .map(str::to_owned)
+            })
+    };
+    let (token, csrf) = (cookie("strongroom_session"), cookie("strongroom_csrf"));
+    let text = response.text().await.expect("body");
+    match (status, token, csrf) {
+        (200, Some(token), Some(csrf)) => Ok(Session { token, csrf }),
+        _ => Err((
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )),
+    }
+}
+
 pub fn all_file_bytes(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     std::fs::read_dir(dir)
         .expect("data dir")
