@@ -39,6 +39,36 @@ pub enum Command {
     /// Create, list and revoke service-account keys for the Management API.
     #[command(subcommand)]
     ServiceAccount(ServiceAccountCommand),
+    /// List panel users, add one, or reset a password (for when no Owner can sign in).
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// List the users: name, role, status, created.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Add a user. The password is read from standard input (one line), never from a flag.
+    #[command(
+        after_help = "Example:\n  printf '%s\\n' \"$PASSWORD\" | strongroom user create alice --role Owner"
+    )]
+    Create {
+        username: String,
+        /// Owner, Admin, Developer or Viewer.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Set a user's password (read from standard input, one line) and end their sessions.
+    ResetPassword {
+        username: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -238,6 +268,20 @@ mod tests {
             database.get_filename(),
             PathBuf::from("/srv/a?b#c/strongroom.db")
         );
+    }
+
+    #[test]
+    fn user_commands_take_no_password_flag() {
+        let cli = Cli::try_parse_from(["strongroom", "user", "create", "alice", "--role", "owner"])
+            .unwrap();
+        let Some(Command::User(UserCommand::Create { username, role, .. })) = cli.command else {
+            panic!("parsed as something else");
+        };
+        assert_eq!((username.as_str(), role), ("alice", Role::Owner));
+        let err = Cli::try_parse_from(["strongroom", "user", "create", "a", "--password", "x"])
+            .unwrap_err();
+        assert!(err.to_string().contains("--password"), "{err}");
+        assert!(Cli::try_parse_from(["strongroom", "user", "reset-password", "alice"]).is_ok());
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod security_headers;
 mod serve;
 mod service_account;
 mod session_layer;
+mod user;
 
 use clap::Parser;
 
@@ -20,6 +21,7 @@ fn main() -> std::process::ExitCode {
     let result = match command {
         Command::Serve(args) => run_async(serve::run(args)),
         Command::ServiceAccount(command) => run_async(service_account::run(command)),
+        Command::User(command) => run_async(user::run(command)),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,5 +1,5 @@
-//! Refuses requests that a browser makes on behalf of another site. Until sign-in exists the
-//! panel trusts whoever can connect, so a page on any website must not be able to drive it:
+//! Refuses requests that a browser makes on behalf of another site, before the session layer
+//! runs (a signed-in user's browser would otherwise lend its cookies to any page):
 //! - a cross-site write (a form POST from another origin, say) is refused with 403;
 //! - on a loopback listener, a `Host` other than a loopback name is refused with 421, which
 //!   defeats DNS rebinding (a foreign domain that resolves to 127.0.0.1).

@@ -33,8 +33,10 @@ impl HttpConfig {
     fn from_args(args: &ServeArgs) -> Self {
         let https = args.tls_cert.is_some();
         HttpConfig {
+            // Behind a reverse proxy the proxy decides which host names reach us; the
+            // loopback-only Host check (against DNS rebinding) is for a browser on this machine.
             guard: GuardConfig {
-                loopback_only: args.listen.ip().is_loopback(),
+                loopback_only: args.listen.ip().is_loopback() && !args.trust_proxy,
             },
             auth: AuthConfig {
                 limits: SessionLimits {

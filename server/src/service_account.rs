@@ -105,7 +105,7 @@ pub async fn run(command: ServiceAccountCommand) -> anyhow::Result<()> {
     }
 }
 
-async fn open(args: &StoreArgs) -> anyhow::Result<app::store::SecretStore> {
+pub async fn open(args: &StoreArgs) -> anyhow::Result<app::store::SecretStore> {
     let (store, source) = crate::open_store::open(args).await?;
     if let KeySource::Generated(path) = source {
         eprintln!(

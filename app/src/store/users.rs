@@ -68,6 +68,15 @@ impl SecretStore {
             .await?)
     }
 
+    /// The id of the user called `username` (any case).
+    pub async fn find_user(&self, username: &str) -> Result<Option<UserId>, StoreError> {
+        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
+            .bind(normalize_username(username))
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(id.map(UserId))
+    }
+
     /// All users, by name.
     pub async fn list_users(&self) -> Result<Vec<UserSummary>, StoreError> {
         let rows: Vec<UserRow> = sqlx::query_as(
