@@ -35,6 +35,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light" />
+                // No favicon: an empty data URI spares a request that would 404.
+                <link rel="icon" href="data:," />
                 <HydrationScripts options />
                 <MetaTags />
             </head>

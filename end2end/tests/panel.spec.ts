@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { StrongroomServer, waitForHydration } from './server';
+import { signIn, StrongroomServer, waitForHydration } from './server';
 
 // One user journey through the panel, in order: each step builds on the one before.
 test.describe.serial('control panel', () => {
@@ -15,8 +15,7 @@ test.describe.serial('control panel', () => {
   });
 
   test('create an application with inline validation', async ({ page }) => {
-    await page.goto(server.url);
-    await waitForHydration(page);
+    await signIn(page, server);
     await expect(page.getByRole('heading', { name: 'No applications yet' })).toBeVisible();
 
     await page.getByRole('button', { name: 'New application' }).first().click();
@@ -36,8 +35,7 @@ test.describe.serial('control panel', () => {
   });
 
   test('add two secrets', async ({ page }) => {
-    await page.goto(server.url);
-    await waitForHydration(page);
+    await signIn(page, server);
     await page.getByRole('link', { name: 'voice-bot' }).click();
     await expect(page).toHaveURL(/\/applications\/\d+\/secrets$/);
 
@@ -65,8 +63,7 @@ test.describe.serial('control panel', () => {
   });
 
   test('validation errors for a bad name and a duplicate', async ({ page }) => {
-    await page.goto(server.url);
-    await waitForHydration(page);
+    await signIn(page, server);
     await page.getByRole('link', { name: 'voice-bot' }).click();
     await page.getByRole('button', { name: 'Add secret' }).click();
     const dialog = page.getByRole('dialog', { name: 'Add secret' });
@@ -96,8 +93,7 @@ test.describe.serial('control panel', () => {
   });
 
   test('edit a secret: rename it and replace its value', async ({ page }) => {
-    await page.goto(server.url);
-    await waitForHydration(page);
+    await signIn(page, server);
     await page.getByRole('link', { name: 'voice-bot' }).click();
     await page.getByRole('button', { name: 'Edit API_KEY' }).click();
     const dialog = page.getByRole('dialog', { name: 'Edit API_KEY' });
@@ -113,8 +109,7 @@ test.describe.serial('control panel', () => {
   });
 
   test('delete a secret after confirming', async ({ page }) => {
-    await page.goto(server.url);
-    await waitForHydration(page);
+    await signIn(page, server);
     await page.getByRole('link', { name: 'voice-bot' }).click();
     await page.getByRole('button', { name: 'Delete DB_PASSWORD' }).click();
     const dialog = page.getByRole('dialog', { name: 'Delete secret' });
@@ -137,8 +132,7 @@ test.describe.serial('control panel', () => {
   test('data survives a server restart and values never reach the page', async ({ page }) => {
     await server.stop();
     await server.start();
-    await page.goto(server.url);
-    await waitForHydration(page);
+    await signIn(page, server);
     await expect(page.getByRole('row', { name: /voice-bot/ }).locator('td.num')).toHaveText('1');
     await page.getByRole('link', { name: 'voice-bot' }).click();
     await expect(page.getByRole('row', { name: /API_TOKEN/ })).toContainText('Key for the SMS gateway');
@@ -152,8 +146,7 @@ test.describe.serial('control panel', () => {
   });
 
   test('rename the application', async ({ page }) => {
-    await page.goto(server.url);
-    await waitForHydration(page);
+    await signIn(page, server);
     await page.getByRole('button', { name: 'Rename voice-bot' }).click();
     const dialog = page.getByRole('dialog', { name: 'Rename voice-bot' });
     await expect(dialog.getByLabel('Name')).toHaveValue('voice-bot');
@@ -165,8 +158,7 @@ test.describe.serial('control panel', () => {
   });
 
   test('delete the application, told how many secrets go with it', async ({ page }) => {
-    await page.goto(server.url);
-    await waitForHydration(page);
+    await signIn(page, server);
     await page.getByRole('button', { name: 'Delete voice-line' }).click();
     const dialog = page.getByRole('dialog', { name: 'Delete application' });
     await expect(dialog).toContainText('Delete the application "voice-line" and its 1 secret?');

@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, createWriteStream } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, createWriteStream, WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -21,12 +21,45 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** The Owner every server starts with, unless it is `fresh` (see `ServerOptions`). */
+export const OWNER_USERNAME = 'owner';
+export const OWNER_PASSWORD = 'e2e-owner-password-7c1d';
+
+export interface ServerOptions {
+  /** Extra `strongroom serve` flags, e.g. `['--step-up-secs', '2']`. */
+  args?: string[];
+  /** Extra environment variables for the server process. */
+  env?: Record<string, string>;
+  /**
+   * No Owner from STRONGROOM_ADMIN_USER / STRONGROOM_ADMIN_PASSWORD: the server starts with no
+   * user and prints a one-time setup code in its log (see `setupCode`).
+   */
+  fresh?: boolean;
+}
+
 /** A real `strongroom serve` (the release build) with its own temporary data directory. */
 export class StrongroomServer {
-  readonly dataDir = mkdtempSync(path.join(tmpdir(), 'strongroom-e2e-'));
+  private dir?: string;
   private process?: ChildProcess;
+  private logFile?: WriteStream;
   private port = 0;
   log = '';
+
+  constructor(private readonly options: ServerOptions = {}) {}
+
+  /**
+   * The temporary data directory, made on first use: Playwright also loads spec files just to
+   * list their tests, and servers that never start should leave nothing behind.
+   */
+  get dataDir(): string {
+    this.dir ??= mkdtempSync(path.join(tmpdir(), 'strongroom-e2e-'));
+    return this.dir;
+  }
+
+  /** Where the server's stdout and stderr go, across restarts. */
+  get logPath(): string {
+    return path.join(this.dataDir, 'server.log');
+  }
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -34,12 +67,31 @@ export class StrongroomServer {
 
   async start(): Promise<void> {
     if (!this.port) this.port = await freePort();
+    const env: NodeJS.ProcessEnv = { ...process.env, STRONGROOM_MASTER_KEY: '', STRONGROOM_LOG: 'info' };
+    // Nothing from the caller's environment may create (or half-create) a user.
+    delete env.STRONGROOM_ADMIN_USER;
+    delete env.STRONGROOM_ADMIN_PASSWORD;
+    if (!this.options.fresh) {
+      env.STRONGROOM_ADMIN_USER = OWNER_USERNAME;
+      env.STRONGROOM_ADMIN_PASSWORD = OWNER_PASSWORD;
+    }
+    Object.assign(env, this.options.env);
     const child = spawn(
       binary,
-      ['serve', '--listen', `127.0.0.1:${this.port}`, '--data-dir', path.join(this.dataDir, 'data'), '--site-root', siteRoot],
-      { env: { ...process.env, STRONGROOM_MASTER_KEY: '', STRONGROOM_LOG: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      [
+        'serve',
+        '--listen',
+        `127.0.0.1:${this.port}`,
+        '--data-dir',
+        path.join(this.dataDir, 'data'),
+        '--site-root',
+        siteRoot,
+        ...(this.options.args ?? []),
+      ],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    const logFile = createWriteStream(path.join(this.dataDir, 'server.log'), { flags: 'a' });
+    const logFile = createWriteStream(this.logPath, { flags: 'a' });
+    this.logFile = logFile;
     for (const stream of [child.stdout, child.stderr]) {
       stream?.on('data', (chunk: Buffer) => {
         this.log += chunk.toString();
@@ -64,20 +116,75 @@ export class StrongroomServer {
   /** SIGTERM, as a service manager stops it; resolves when the process has exited. */
   async stop(): Promise<void> {
     const child = this.process;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      // 'close' comes after the last output, so all of it is in `log` and handed to the file.
+      const exited = new Promise((resolve) => child.once('close', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
     this.process = undefined;
+    const logFile = this.logFile;
+    this.logFile = undefined;
+    if (logFile) await new Promise<void>((resolve) => logFile.end(resolve));
+  }
+
+  /** `server.log` (every run of this server) without colours; complete once `stop` returned. */
+  logFileText(): string {
+    return stripAnsi(readFileSync(this.logPath, 'utf8'));
+  }
+
+  /**
+   * The one-time setup code a server with no user prints at start, read from `server.log` the
+   * way an operator would (the latest one, should the server have restarted).
+   */
+  async setupCode(): Promise<string> {
+    const pattern = /one-time setup code[^\n]*?: ([A-Z0-9]{5}(?:-[A-Z0-9]{5}){3})\s*$/gm;
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      const codes = [...this.logFileText().matchAll(pattern)];
+      if (codes.length > 0) return codes[codes.length - 1][1];
+      // The file is written asynchronously: give it a moment.
+      if (Date.now() > deadline) throw new Error(`no setup code in ${this.logPath}:\n${this.log}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   async dispose(): Promise<void> {
     await this.stop();
-    rmSync(this.dataDir, { recursive: true, force: true });
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    this.dir = undefined;
   }
+}
+
+export function stripAnsi(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\x1b\[[0-9;]*m/g, '');
 }
 
 /** Waits until the wasm bundle has hydrated the page (the app sets this attribute). */
 export async function waitForHydration(page: Page): Promise<void> {
   await expect(page.locator('body[data-hydrated="true"]')).toHaveCount(1);
+}
+
+/**
+ * Signs in through the sign-in page (as the default Owner unless told otherwise) and waits
+ * until the page it reloads to (the Applications page) has hydrated.
+ */
+export async function signIn(
+  page: Page,
+  server: StrongroomServer,
+  username = OWNER_USERNAME,
+  password = OWNER_PASSWORD,
+): Promise<void> {
+  await page.goto(`${server.url}/sign-in`);
+  await waitForHydration(page);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await Promise.all([
+    // The sign-in page reloads to `next` when the server accepted the password.
+    page.waitForURL((url) => url.pathname !== '/sign-in', { waitUntil: 'load' }),
+    page.getByRole('button', { name: 'Sign in' }).click(),
+  ]);
+  await waitForHydration(page);
+  await expect(page.getByTestId('current-user')).toHaveText(username.toLowerCase());
 }

@@ -1,7 +1,7 @@
 import { createSign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
-import { StrongroomServer, waitForHydration } from './server';
+import { signIn, StrongroomServer, waitForHydration } from './server';
 
 interface Credentials {
   account_email: string;
@@ -52,8 +52,7 @@ test.describe.serial('service accounts and API keys', () => {
   });
 
   test('create a key and download credentials.json once', async ({ page }) => {
-    await page.goto(server.url);
-    await waitForHydration(page);
+    await signIn(page, server);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Service accounts' }).click();
     await expect(page).toHaveURL(/\/service-accounts$/);
     await expect(page.getByRole('heading', { name: 'No service-account keys yet' })).toBeVisible();
@@ -83,8 +82,12 @@ test.describe.serial('service accounts and API keys', () => {
     await expect(row).toContainText('e2e robot');
     await expect(row).toContainText('Never');
 
-    // The page never carries a private key, not even right after creating one.
-    const html = await (await fetch(`${server.url}/service-accounts`)).text();
+    // The page never carries a private key, not even right after creating one (fetched with
+    // this browser's session: the server-rendered page, which lists the new key).
+    const response = await page.request.get(`${server.url}/service-accounts`);
+    expect(new URL(response.url()).pathname).toBe('/service-accounts');
+    const html = await response.text();
+    expect(html).toContain(credentials.key_id);
     expect(html).not.toContain('PRIVATE KEY');
   });
 
@@ -101,8 +104,7 @@ test.describe.serial('service accounts and API keys', () => {
     );
     expect(secret.result[0].secret_id).toBeGreaterThan(0);
 
-    await page.goto(server.url);
-    await waitForHydration(page);
+    await signIn(page, server);
     await expect(page.getByRole('row', { name: /from-api/ })).toContainText('1');
 
     await page.goto(`${server.url}/service-accounts`);
@@ -113,6 +115,7 @@ test.describe.serial('service accounts and API keys', () => {
   });
 
   test('revoking a key stops it at once', async ({ page }) => {
+    await signIn(page, server);
     await page.goto(`${server.url}/service-accounts`);
     await waitForHydration(page);
     await page.getByRole('button', { name: `Revoke ${credentials.key_id}` }).click();
@@ -130,6 +133,7 @@ test.describe.serial('service accounts and API keys', () => {
   });
 
   test('the legacy API key is shown once and regenerating replaces it', async ({ page }) => {
+    await signIn(page, server);
     await page.goto(`${server.url}/service-accounts`);
     await waitForHydration(page);
     await page.getByRole('button', { name: 'Generate API key' }).click();

@@ -8,7 +8,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::params::ParamsMap;
 
-use crate::model::{AuditAction, AuditEntry, AuditPage, AuditQuery, Timestamp};
+use crate::components::can;
+use crate::model::{AuditAction, AuditEntry, AuditPage, AuditQuery, Permission, Timestamp};
 use crate::server_fns::audit_log;
 
 const FILTERS: [&str; 6] = ["application", "secret", "actor", "action", "from", "to"];
@@ -126,7 +127,9 @@ pub fn AuditPage() -> impl IntoView {
                 <p class="subtitle">"Sign-ins, changes and every value read, newest first. Values are never recorded."</p>
             </div>
         </div>
-        <form class="filters" on:submit=apply aria-label="Filter the audit log">
+        <Transition fallback=|| ()>
+        {move || can(Permission::ManageAccess).then(|| view! {
+        <form class="filters" on:submit=apply.clone() aria-label="Filter the audit log">
             {text_input("filter-application", "Application", application)}
             {text_input("filter-secret", "Secret", secret)}
             {text_input("filter-actor", "Actor", actor)}
@@ -152,6 +155,8 @@ pub fn AuditPage() -> impl IntoView {
                 <a class="button" href="/audit">"Clear"</a>
             </div>
         </form>
+        })}
+        </Transition>
         <Transition fallback=|| view! { <p class="muted">"Loading the audit log…"</p> }>
             {move || page.get().map(|result| match result {
                 Ok(page) => view! { <AuditTable page=page older=older newest=newest() first=query.get().before.is_none() /> }.into_any(),

@@ -164,8 +164,17 @@ fn SecretRow(
         match result {
             Ok(value) if purpose == ReadPurpose::Reveal => revealed.set(Some(value)),
             Ok(value) => {
-                let _ = window().navigator().clipboard().write_text(&value);
-                copied.set(true);
+                // Say "Copied" only once the browser confirms it.
+                let written = window().navigator().clipboard().write_text(&value);
+                leptos::task::spawn_local(async move {
+                    match wasm_bindgen_futures::JsFuture::from(written).await {
+                        Ok(_) => copied.set(true),
+                        Err(_) => error.set(Some(
+                            "The browser refused access to the clipboard; use Reveal instead."
+                                .to_owned(),
+                        )),
+                    }
+                });
             }
             Err(PanelError::PasswordRequired) => step_up.set(Some(Callback::new(move |()| {
                 read.dispatch(purpose);

@@ -6,8 +6,8 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::{ConfirmDialog, Dialog, download_text, use_me};
-use crate::model::{ApiAccess, Credentials, Role, ServiceAccount};
+use crate::components::{ConfirmDialog, Dialog, can, download_text, use_me};
+use crate::model::{ApiAccess, Credentials, Permission, Role, ServiceAccount};
 use crate::server_fns::{
     create_service_account, get_api_access, regenerate_api_key, revoke_service_account,
 };
@@ -54,9 +54,13 @@ pub fn ServiceAccountsPage() -> impl IntoView {
                     <code>"/platform_api"</code> "."
                 </p>
             </div>
+            <Transition fallback=|| ()>
+                {move || can(Permission::ManageAccess).then(|| view! {
             <button class="button primary" on:click=move |_| open.set(Some(Open::Create))>
                 "New key"
             </button>
+                })}
+            </Transition>
         </div>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || {

@@ -4,9 +4,9 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::{ConfirmDialog, Dialog, FieldMessage, use_me};
+use crate::components::{ConfirmDialog, Dialog, FieldMessage, can, use_me};
 use crate::error::PanelError;
-use crate::model::{Field, Role, UserSummary};
+use crate::model::{Field, Permission, Role, UserSummary};
 use crate::server_fns::{
     create_user, list_users, reset_user_password, set_user_disabled, set_user_role,
 };
@@ -93,7 +93,11 @@ pub fn UsersPage() -> impl IntoView {
                 <h1>"Users"</h1>
                 <p class="subtitle">"People who sign in to this panel, and what their role lets them do."</p>
             </div>
-            <button class="button primary" on:click=move |_| open.set(Some(Open::Add))>"Add user"</button>
+            <Transition fallback=|| ()>
+                {move || can(Permission::ManageUsers).then(|| view! {
+                    <button class="button primary" on:click=move |_| open.set(Some(Open::Add))>"Add user"</button>
+                })}
+            </Transition>
         </div>
         <Transition fallback=|| view! { <p class="muted">"Loading users…"</p> }>
             {move || users.get().map(|result| match result {

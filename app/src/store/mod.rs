@@ -11,6 +11,8 @@ mod secrets;
 mod sessions;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_auth;
 mod users;
 
 pub use access::VerifyingKey;

@@ -1,0 +1,702 @@
+//! Store tests of users, sessions, the setup code and the audit log, on a real temporary
+//! SQLite file. Timestamps are moved with SQL to test time limits without waiting.
+
+use super::*;
+use crate::model::{AuditAction, Me, Outcome, Role, SecretId, Source, UserSummary};
+
+struct TestStore {
+    store: SecretStore,
+    _dir: tempfile::TempDir,
+}
+
+async fn open_store() -> TestStore {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("auth.db").display());
+    let store = SecretStore::open(&url, MasterKey::from_bytes(&[9; 32]).expect("key"))
+        .await
+        .expect("open");
+    TestStore { store, _dir: dir }
+}
+
+const PASSWORD: &str = "correct horse battery";
+
+fn by() -> Actor {
+    Actor::system("test")
+}
+
+fn now_secs() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+async fn audit_count(store: &SecretStore) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
+        .fetch_one(&store.pool)
+        .await
+        .expect("count")
+}
+
+/// The newest audit record's action and outcome.
+async fn last_record(store: &SecretStore) -> (String, String) {
+    sqlx::query_as("SELECT action, outcome FROM audit_log ORDER BY id DESC LIMIT 1")
+        .fetch_one(&store.pool)
+        .await
+        .expect("a record")
+}
+
+async fn user(store: &SecretStore, name: &str) -> UserSummary {
+    let users = store.list_users().await.expect("users");
+    users
+        .into_iter()
+        .find(|u| u.username == name)
+        .expect("no such user")
+}
+
+fn me(user: &UserSummary) -> Me {
+    Me {
+        id: user.id,
+        username: user.username.clone(),
+        role: user.role,
+    }
+}
+
+#[tokio::test]
+async fn passwords_are_stored_as_argon2id_phc_strings_that_verify() {
+    let hash = crypto::hash_password(PASSWORD).expect("hash");
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{hash}"
+    );
+    assert_eq!(hash.split('$').count(), 6, "{hash}");
+    assert_ne!(
+        hash,
+        crypto::hash_password(PASSWORD).expect("hash"),
+        "no salt"
+    );
+    assert!(crypto::verify_password(PASSWORD, &hash));
+    assert!(!crypto::verify_password("correct horse battery ", &hash));
+    assert!(!crypto::verify_password(PASSWORD, "not a PHC string"));
+    assert!(!crypto::verify_password(PASSWORD, ""));
+
+    // What a user's row holds is such a hash, never the password.
+    let t = open_store().await;
+    t.store
+        .create_user(&by(), "alice", PASSWORD, Role::Viewer)
+        .await
+        .expect("create");
+    let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE username = $1")
+        .bind("alice")
+        .fetch_one(&t.store.pool)
+        .await
+        .expect("row");
+    assert!(stored.starts_with("$argon2id$"), "{stored}");
+    assert!(!stored.contains(PASSWORD));
+    assert!(crypto::verify_password(PASSWORD, &stored));
+}
+
+#[tokio::test]
+async fn authentication_ignores_the_username_case_and_refuses_disabled_users() {
+    let t = open_store().await;
+    // Changes to users need an enabled Owner to remain.
+    t.store
+        .create_first_owner("root", PASSWORD)
+        .await
+        .expect("owner");
+    let created = t
+        .store
+        .create_user(&by(), "Alice", PASSWORD, Role::Developer)
+        .await
+        .expect("create");
+    assert_eq!(
+        created.username, "alice",
+        "usernames are stored in lower case"
+    );
+    for name in ["alice", "ALICE", "aLiCe", " alice "] {
+        let found = t.store.authenticate(name, PASSWORD).await.expect("query");
+        assert_eq!(found, Some(me(&created)), "{name:?}");
+    }
+    for (name, password) in [("alice", "wrong password"), ("bob", PASSWORD), ("", "")] {
+        let found = t.store.authenticate(name, password).await.expect("query");
+        assert_eq!(found, None, "{name:?} / {password:?}");
+    }
+    let err = t
+        .store
+        .create_user(&by(), "ALICE", PASSWORD, Role::Viewer)
+        .await
+        .expect_err("a second alice");
+    assert!(matches!(err, StoreError::DuplicateUser(_)), "{err:?}");
+
+    t.store
+        .set_user_disabled(&by(), created.id, true)
+        .await
+        .expect("disable");
+    assert_eq!(
+        t.store.authenticate("alice", PASSWORD).await.expect("q"),
+        None
+    );
+    assert!(
+        !t.store
+            .password_matches(created.id, PASSWORD)
+            .await
+            .expect("q")
+    );
+    t.store
+        .set_user_disabled(&by(), created.id, false)
+        .await
+        .expect("enable");
+    assert!(
+        t.store
+            .authenticate("alice", PASSWORD)
+            .await
+            .expect("q")
+            .is_some()
+    );
+    assert!(
+        t.store
+            .password_matches(created.id, PASSWORD)
+            .await
+            .expect("q")
+    );
+}
+
+#[tokio::test]
+async fn the_last_enabled_owner_can_be_neither_demoted_nor_disabled() {
+    let t = open_store().await;
+    assert!(
+        t.store
+            .create_first_owner("root", PASSWORD)
+            .await
+            .expect("first")
+    );
+    assert!(
+        !t.store
+            .create_first_owner("other", PASSWORD)
+            .await
+            .expect("again"),
+        "a second first Owner"
+    );
+    let root = user(&t.store, "root").await;
+    assert_eq!(root.role, Role::Owner);
+
+    // Alone: every demotion and the disabling are refused, and change nothing.
+    let records = audit_count(&t.store).await;
+    for role in [Role::Admin, Role::Developer, Role::Viewer] {
+        let err = t.store.set_user_role(&by(), root.id, role).await;
+        assert!(matches!(err, Err(StoreError::LastOwner)), "{role}: {err:?}");
+    }
+    let err = t.store.set_user_disabled(&by(), root.id, true).await;
+    assert!(matches!(err, Err(StoreError::LastOwner)), "{err:?}");
+    assert_eq!(user(&t.store, "root").await, root);
+    assert_eq!(
+        audit_count(&t.store).await,
+        records,
+        "a refused change was recorded"
+    );
+
+    // With a second Owner, one may go; a disabled Owner does not count as the other.
+    let backup = t
+        .store
+        .create_user(&by(), "backup", PASSWORD, Role::Owner)
+        .await
+        .expect("backup");
+    t.store
+        .set_user_disabled(&by(), root.id, true)
+        .await
+        .expect("root may be disabled now");
+    let err = t.store.set_user_role(&by(), backup.id, Role::Admin).await;
+    assert!(matches!(err, Err(StoreError::LastOwner)), "{err:?}");
+    let err = t.store.set_user_disabled(&by(), backup.id, true).await;
+    assert!(matches!(err, Err(StoreError::LastOwner)), "{err:?}");
+    assert_eq!(user(&t.store, "backup").await.role, Role::Owner);
+    t.store
+        .set_user_disabled(&by(), root.id, false)
+        .await
+        .expect("enable root");
+    let demoted = t
+        .store
+        .set_user_role(&by(), backup.id, Role::Admin)
+        .await
+        .expect("demote backup");
+    assert_eq!(demoted.role, Role::Admin);
+}
+
+#[tokio::test]
+async fn sessions_end_after_the_idle_and_the_absolute_limit() {
+    let t = open_store().await;
+    t.store
+        .create_first_owner("root", PASSWORD)
+        .await
+        .expect("owner");
+    let limits = SessionLimits {
+        idle_secs: 100,
+        lifetime_secs: 1000,
+    };
+    let alice = t
+        .store
+        .create_user(&by(), "alice", PASSWORD, Role::Developer)
+        .await
+        .expect("alice");
+    let actor = Actor::user("alice", Source::Panel, Some("192.0.2.1".into()));
+    let new = t
+        .store
+        .create_session(&me(&alice), &actor)
+        .await
+        .expect("session");
+    let token = new.token.as_str();
+    assert_eq!(
+        last_record(&t.store).await,
+        ("sign_in".into(), "success".into())
+    );
+
+    let live = t.store.session(token, limits).await.expect("lookup");
+    let live = live.expect("a new session is live");
+    assert_eq!(live.user, me(&alice));
+    assert_eq!(live.csrf_token, new.csrf_token);
+    assert_ne!(
+        live.token_hash,
+        token.as_bytes(),
+        "the token itself is stored"
+    );
+    assert!((now_secs() - live.password_at.0).abs() <= 2);
+    let unknown = t
+        .store
+        .session("not-a-token", limits)
+        .await
+        .expect("lookup");
+    assert!(unknown.is_none());
+
+    let set = |column: &'static str, ago: i64| {
+        let pool = t.store.pool.clone();
+        async move {
+            sqlx::query(&format!("UPDATE sessions SET {column} = $1"))
+                .bind(now_secs() - ago)
+                .execute(&pool)
+                .await
+                .expect("update");
+        }
+    };
+    let store = &t.store;
+    let is_live = || async move {
+        let found = store.session(token, limits).await.expect("lookup");
+        found.is_some()
+    };
+
+    // Idle: unused for the idle limit ends it; just under, it lives and is marked as seen.
+    set("last_seen_at", 100).await;
+    assert!(!is_live().await, "idle for the whole limit");
+    set("last_seen_at", 95).await;
+    assert!(is_live().await, "idle for less than the limit");
+    let seen: i64 = sqlx::query_scalar("SELECT last_seen_at FROM sessions")
+        .fetch_one(&t.store.pool)
+        .await
+        .expect("row");
+    assert!(now_secs() - seen <= 2, "the use was not recorded");
+    // Absolute: however recently used, no session outlives the lifetime.
+    set("created_at", 1000).await;
+    assert!(!is_live().await, "older than the lifetime");
+    set("created_at", 990).await;
+    assert!(is_live().await, "younger than the lifetime");
+    // A disabled user's session is dead at once (and deleted).
+    t.store
+        .set_user_disabled(&by(), alice.id, true)
+        .await
+        .expect("disable");
+    assert!(!is_live().await, "a disabled user's session");
+    t.store
+        .set_user_disabled(&by(), alice.id, false)
+        .await
+        .expect("enable");
+    assert!(!is_live().await, "enabling revived a session");
+
+    // Clean-up deletes exactly the expired sessions.
+    let mut tokens = Vec::new();
+    for _ in 0..3 {
+        let new = t
+            .store
+            .create_session(&me(&alice), &actor)
+            .await
+            .expect("s");
+        tokens.push(new.token);
+    }
+    let hash = |token: &str| crypto::hash_token(token);
+    for (token, column, ago) in [
+        (&tokens[0], "last_seen_at", 100),
+        (&tokens[1], "created_at", 1000),
+    ] {
+        sqlx::query(&format!(
+            "UPDATE sessions SET {column} = $1 WHERE token_hash = $2"
+        ))
+        .bind(now_secs() - ago)
+        .bind(hash(token))
+        .execute(&t.store.pool)
+        .await
+        .expect("update");
+    }
+    let deleted = t
+        .store
+        .delete_expired_sessions(limits)
+        .await
+        .expect("clean");
+    assert_eq!(deleted, 1 + 1);
+    let left: Vec<Vec<u8>> = sqlx::query_scalar("SELECT token_hash FROM sessions")
+        .fetch_all(&t.store.pool)
+        .await
+        .expect("rows");
+    assert_eq!(left, [hash(&tokens[2])]);
+}
+
+#[tokio::test]
+async fn ending_sessions_spares_only_the_one_asked_for() {
+    let t = open_store().await;
+    let limits = SessionLimits {
+        idle_secs: 600,
+        lifetime_secs: 6000,
+    };
+    let alice = t
+        .store
+        .create_user(&by(), "alice", PASSWORD, Role::Developer)
+        .await
+        .expect("alice");
+    let bob = t
+        .store
+        .create_user(&by(), "bob", PASSWORD, Role::Developer)
+        .await
+        .expect("bob");
+    let actor = by();
+    let mut alices = Vec::new();
+    for _ in 0..3 {
+        alices.push(
+            t.store
+                .create_session(&me(&alice), &actor)
+                .await
+                .expect("s"),
+        );
+    }
+    let bobs = t.store.create_session(&me(&bob), &actor).await.expect("s");
+    let live = |token: String| {
+        let store = t.store.clone();
+        async move { store.session(&token, limits).await.expect("q").is_some() }
+    };
+    let token = |i: usize| alices[i].token.to_string();
+
+    // Changing one's password keeps the session that did it.
+    let keep = crypto::hash_token(&token(0));
+    let err = t
+        .store
+        .change_own_password(&actor, alice.id, "wrong password", "new password 1", &keep)
+        .await;
+    assert!(matches!(err, Err(StoreError::WrongPassword)), "{err:?}");
+    assert!(live(token(1)).await, "a refused change ended a session");
+    t.store
+        .change_own_password(&actor, alice.id, PASSWORD, "new password 1", &keep)
+        .await
+        .expect("change");
+    assert!(live(token(0)).await);
+    assert!(!live(token(1)).await && !live(token(2)).await);
+    assert!(
+        live(bobs.token.to_string()).await,
+        "another user's session ended"
+    );
+    assert!(
+        t.store
+            .authenticate("alice", "new password 1")
+            .await
+            .expect("q")
+            .is_some()
+    );
+    assert!(
+        t.store
+            .authenticate("alice", PASSWORD)
+            .await
+            .expect("q")
+            .is_none()
+    );
+
+    // A reset ends them all; signing out ends one.
+    t.store
+        .reset_password(&actor, alice.id, "new password 2")
+        .await
+        .expect("reset");
+    assert!(!live(token(0)).await);
+    let session = t.store.session(&bobs.token, limits).await.expect("q");
+    t.store
+        .end_session(&session.expect("bob's"), &actor)
+        .await
+        .expect("sign out");
+    assert!(!live(bobs.token.to_string()).await);
+    assert_eq!(
+        last_record(&t.store).await,
+        ("sign_out".into(), "success".into())
+    );
+}
+
+/// Makes every audit insert fail, as a full disk or a broken audit table would.
+async fn break_the_audit_log(store: &SecretStore) {
+    sqlx::query(
+        "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log \
+         BEGIN SELECT RAISE(ABORT, 'audit refused'); END",
+    )
+    .execute(&store.pool)
+    .await
+    .expect("trigger");
+}
+
+#[tokio::test]
+async fn a_change_and_its_audit_record_commit_together_or_not_at_all() {
+    let t = open_store().await;
+    let s = &t.store;
+    let app = s.create_application(&by(), "app").await.expect("app");
+    let new_secret = |name: &str, value: &str| NewSecret {
+        name: name.into(),
+        value: SecretValue::new(value.into()),
+        description: String::new(),
+    };
+    let secret = s
+        .create_secret(&by(), app.id, new_secret("KEPT", "kept-value"))
+        .await
+        .expect("secret");
+    let alice = s
+        .create_user(&by(), "alice", PASSWORD, Role::Owner)
+        .await
+        .expect("alice");
+    let api_key = s.regenerate_api_key(&by()).await.expect("key");
+
+    // A change that fails leaves no record.
+    let records = audit_count(s).await;
+    assert!(s.create_application(&by(), "app").await.is_err());
+    assert!(s.create_application(&by(), "Bad Name").await.is_err());
+    assert!(
+        s.create_secret(&by(), app.id, new_secret("KEPT", "other"))
+            .await
+            .is_err()
+    );
+    assert!(
+        s.create_user(&by(), "ALICE", PASSWORD, Role::Viewer)
+            .await
+            .is_err()
+    );
+    assert!(
+        s.create_user(&by(), "bob", "short", Role::Viewer)
+            .await
+            .is_err()
+    );
+    assert!(s.delete_secret(&by(), app.id, SecretId(999)).await.is_err());
+    assert!(
+        s.set_user_role(&by(), alice.id, Role::Viewer)
+            .await
+            .is_err(),
+        "last Owner"
+    );
+    assert!(
+        s.revoke_service_account(&by(), "no-such-key")
+            .await
+            .is_err()
+    );
+    assert_eq!(audit_count(s).await, records);
+
+    // When the record cannot be written, the change does not happen either.
+    break_the_audit_log(s).await;
+    let state = |s: &SecretStore| {
+        let s = s.clone();
+        async move {
+            let apps = s.list_applications().await.expect("apps");
+            let users = s.list_users().await.expect("users");
+            let secrets = s
+                .list_secrets(app.id, &SecretFilter::default())
+                .await
+                .expect("secrets")
+                .items;
+            let keys = s.list_service_accounts().await.expect("keys");
+            let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+                .fetch_one(&s.pool)
+                .await
+                .expect("sessions");
+            let names = |i: &mut dyn Iterator<Item = String>| i.collect::<Vec<_>>().join(",");
+            format!(
+                "{} | {} | {} | {} | {sessions}",
+                names(&mut apps.into_iter().map(|a| a.name)),
+                names(
+                    &mut users
+                        .into_iter()
+                        .map(|u| format!("{}:{}:{}", u.username, u.role, u.disabled))
+                ),
+                names(
+                    &mut secrets
+                        .into_iter()
+                        .map(|m| format!("{}:{}", m.name, m.description))
+                ),
+                names(&mut keys.into_iter().map(|k| k.key_id)),
+            )
+        }
+    };
+    let before = state(s).await;
+    let changes = SecretChanges {
+        value: Some(SecretValue::new("new-value".into())),
+        description: Some("new description".into()),
+        ..Default::default()
+    };
+    assert!(s.create_application(&by(), "other").await.is_err());
+    assert!(
+        s.rename_application(&by(), app.id, "renamed")
+            .await
+            .is_err()
+    );
+    assert!(
+        s.create_secret(&by(), app.id, new_secret("NEW", "v"))
+            .await
+            .is_err()
+    );
+    assert!(
+        s.update_secret(&by(), app.id, secret.id, changes)
+            .await
+            .is_err()
+    );
+    assert!(s.delete_secret(&by(), app.id, secret.id).await.is_err());
+    assert!(
+        s.create_user(&by(), "bob", PASSWORD, Role::Viewer)
+            .await
+            .is_err()
+    );
+    assert!(s.set_user_disabled(&by(), alice.id, true).await.is_err());
+    assert!(
+        s.reset_password(&by(), alice.id, "another password")
+            .await
+            .is_err()
+    );
+    assert!(s.create_session(&me(&alice), &by()).await.is_err());
+    assert!(s.regenerate_api_key(&by()).await.is_err());
+    assert!(
+        s.create_service_account(&by(), Role::Viewer, "k")
+            .await
+            .is_err()
+    );
+    assert!(s.delete_application(&by(), app.id).await.is_err());
+    // A value is never handed out without its read on record.
+    let read = s.read_secret_value(&by(), app.id, secret.id, "test").await;
+    assert!(read.is_err(), "a value left the store unaudited");
+    assert_eq!(state(s).await, before);
+    assert!(
+        s.authenticate("alice", PASSWORD)
+            .await
+            .expect("q")
+            .is_some()
+    );
+    assert!(s.api_key_matches(api_key.expose()).await.expect("q"));
+
+    sqlx::query("DROP TRIGGER refuse_audit")
+        .execute(&s.pool)
+        .await
+        .expect("drop trigger");
+    assert_eq!(audit_count(s).await, records);
+    let value = s.read_secret_value(&by(), app.id, secret.id, "test").await;
+    assert_eq!(value.expect("readable again").expose(), "kept-value");
+    assert_eq!(audit_count(s).await, records + 1);
+    assert_eq!(
+        last_record(s).await,
+        ("secret.read".into(), "success".into())
+    );
+}
+
+#[tokio::test]
+async fn sign_in_failures_count_since_the_last_success_and_skip_throttled_ones() {
+    let t = open_store().await;
+    let s = &t.store;
+    s.create_user(&by(), "alice", PASSWORD, Role::Viewer)
+        .await
+        .expect("alice");
+    let ip = "198.51.100.7";
+    let from_ip = |name: &str| Actor::user(name, Source::Panel, Some(ip.into()));
+    let event = |action: AuditAction, outcome: Outcome, detail: &str| Event {
+        action,
+        outcome,
+        target: Target::other("alice"),
+        detail: detail.into(),
+    };
+    let window = || Timestamp(now_secs() - 900);
+    let count = |username: &'static str, client_ip: Option<&'static str>| async move {
+        s.sign_in_failures(window(), username, client_ip)
+            .await
+            .expect("count")
+    };
+
+    for (action, outcome, detail) in [
+        (AuditAction::SignIn, Outcome::Failure, ""),
+        (AuditAction::SignIn, Outcome::Failure, ""),
+        (AuditAction::PasswordConfirm, Outcome::Failure, ""),
+        (AuditAction::Setup, Outcome::Failure, "wrong setup code"),
+        // Not password guesses: a throttled refusal, a denial, a successful step-up.
+        (AuditAction::SignIn, Outcome::Failure, THROTTLED_DETAIL),
+        (AuditAction::Denied, Outcome::Denied, ""),
+        (AuditAction::PasswordConfirm, Outcome::Success, ""),
+    ] {
+        s.record_event(&from_ip("alice"), &event(action, outcome, detail))
+            .await
+            .expect("record");
+    }
+    assert_eq!(count("alice", Some(ip)).await, (4, 4));
+    assert_eq!(count("bob", Some("192.0.2.99")).await, (0, 0));
+    assert_eq!(count("alice", None).await, (4, 0));
+
+    // A success in the same second does not clear the failures before it (the safe side);
+    // once they are older than it, only the address still counts them.
+    s.create_session(&me(&user(s, "alice").await), &from_ip("alice"))
+        .await
+        .expect("sign in");
+    sqlx::query(
+        "UPDATE audit_log SET at = (SELECT MAX(at) FROM audit_log WHERE outcome = 'success') \
+         WHERE outcome <> 'success'",
+    )
+    .execute(&s.pool)
+    .await
+    .expect("the same second");
+    assert_eq!(count("alice", Some(ip)).await, (4, 4));
+    sqlx::query("UPDATE audit_log SET at = at - 10 WHERE outcome <> 'success'")
+        .execute(&s.pool)
+        .await
+        .expect("age the failures");
+    assert_eq!(count("alice", Some(ip)).await, (0, 4));
+    // Failures outside the window do not count at all.
+    sqlx::query("UPDATE audit_log SET at = at - 1000 WHERE outcome <> 'success'")
+        .execute(&s.pool)
+        .await
+        .expect("age them more");
+    assert_eq!(count("alice", Some(ip)).await, (0, 0));
+}
+
+#[tokio::test]
+async fn the_setup_code_creates_the_first_owner_once() {
+    let t = open_store().await;
+    let s = &t.store;
+    let first = s.issue_setup_code().await.expect("issue").expect("a code");
+    let code = s
+        .issue_setup_code()
+        .await
+        .expect("issue")
+        .expect("a new code");
+    assert_ne!(first.expose(), code.expose());
+    let shape: Vec<usize> = code.expose().split('-').map(str::len).collect();
+    assert_eq!(shape, [5, 5, 5, 5], "{:?}", code.expose());
+
+    // The replaced code and a made-up one fail, are recorded, and create no one.
+    for wrong in [first.expose(), "AAAAA-BBBBB-CCCCC-DDDDD"] {
+        let err = s.complete_setup(wrong, "root", PASSWORD, None).await;
+        assert!(matches!(err, Err(StoreError::WrongSetupCode)), "{err:?}");
+        assert_eq!(last_record(s).await, ("setup".into(), "failure".into()));
+    }
+    assert_eq!(s.user_count().await.expect("count"), 0);
+
+    // Case and dashes do not matter.
+    let typed = code.expose().replace('-', " ").to_lowercase();
+    let me = s
+        .complete_setup(&typed, "Root", PASSWORD, Some("192.0.2.1".into()))
+        .await
+        .expect("setup");
+    assert_eq!((me.username.as_str(), me.role), ("root", Role::Owner));
+    assert_eq!(last_record(s).await, ("setup".into(), "success".into()));
+    let err = s
+        .complete_setup(code.expose(), "second", PASSWORD, None)
+        .await;
+    assert!(matches!(err, Err(StoreError::AlreadySetUp)), "{err:?}");
+    assert!(s.issue_setup_code().await.expect("issue").is_none());
+    assert_eq!(s.list_users().await.expect("users").len(), 1);
+    assert_eq!(user(s, "root").await.id, me.id);
+}
