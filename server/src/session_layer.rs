@@ -122,10 +122,8 @@ fn percent_encode(text: &str) -> String {
 }
 
 fn client_ip(request: &Request, trust_proxy: bool) -> Option<String> {
-    if trust_proxy {
-        if let Some(forwarded) = last_forwarded_for(request.headers()) {
-            return Some(forwarded);
-        }
+    if trust_proxy && let Some(forwarded) = last_forwarded_for(request.headers()) {
+        return Some(forwarded);
     }
     request
         .extensions()

@@ -2,8 +2,6 @@
 
 mod support;
 
-use support::Server;
-
 fn header<'a>(response: &'a reqwest::Response, name: &str) -> &'a str {
     response
         .headers()

@@ -27,7 +27,7 @@ pub async fn create_service_account(
 ) -> Result<Credentials, PanelError> {
     let caller = super::guard::require(Permission::ManageAccess).await?;
     super::no_store();
-    require_grant(&caller, role)?;
+    require_grant(&caller, role).await?;
     let (_, credentials) = caller
         .store
         .create_service_account(&caller.actor, role, &description)
@@ -50,21 +50,21 @@ pub async fn revoke_service_account(key_id: String) -> Result<(), PanelError> {
 pub async fn regenerate_api_key() -> Result<String, PanelError> {
     let caller = super::guard::require(Permission::ManageAccess).await?;
     super::no_store();
-    require_grant(&caller, Role::Owner)?;
+    require_grant(&caller, Role::Owner).await?;
     let key = caller.store.regenerate_api_key(&caller.actor).await?;
     Ok(key.expose().to_owned())
 }
 
 #[cfg(feature = "ssr")]
-fn require_grant(caller: &super::guard::Caller, role: Role) -> Result<(), PanelError> {
+async fn require_grant(caller: &super::guard::Caller, role: Role) -> Result<(), PanelError> {
     let own = caller.session.user.role;
     if own.may_grant(role) {
         return Ok(());
     }
-    Err(super::errors::fail(
-        axum::http::StatusCode::FORBIDDEN,
-        PanelError::Forbidden(format!(
-            "Your role ({own}) may not hand out the {role} role: choose {own} or lower."
-        )),
-    ))
+    Err(super::guard::deny(
+        caller,
+        format!("role {own} may not grant {role}"),
+        format!("Your role ({own}) may not hand out the {role} role: choose {own} or lower."),
+    )
+    .await)
 }

@@ -1,3 +1,6 @@
+// One optional argument per filter; the server macro copies them into generated functions.
+#![allow(clippy::too_many_arguments)]
+
 use leptos::prelude::*;
 
 use crate::auth::PanelClient;
@@ -8,7 +11,6 @@ use crate::model::{AuditQuery, Permission};
 
 /// One page of the audit log, newest first. Every filter is optional (see `AuditQuery`);
 /// they are separate arguments so an unfiltered call needs none.
-#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "audit_log", client = PanelClient)]
 pub async fn audit_log(
     application: Option<String>,

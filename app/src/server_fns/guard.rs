@@ -47,31 +47,42 @@ pub(super) async fn require(permission: Permission) -> Result<Caller, PanelError
         return Err(fail(StatusCode::UNAUTHORIZED, PanelError::Unauthorized));
     };
     let actor = Actor::user(&session.user.username, Source::Panel, auth.client_ip);
-    let role = session.user.role;
-    if !role.allows(permission) {
-        let needed = Role::needed_for(permission);
-        let tried = use_context::<Parts>()
-            .map(|parts| parts.uri.path().to_owned())
-            .unwrap_or_default();
-        let event = Event {
-            action: AuditAction::Denied,
-            outcome: Outcome::Denied,
-            target: Target::other(tried),
-            detail: format!("role {role}, needs {needed}"),
-        };
-        store.record_event(&actor, &event).await?;
-        return Err(fail(
-            StatusCode::FORBIDDEN,
-            PanelError::Forbidden(format!(
-                "Your role ({role}) may not do this: it needs {needed} or higher. Ask an Owner to \
-                 change your role."
-            )),
-        ));
-    }
-    Ok(Caller {
+    let caller = Caller {
         store,
         config,
         session,
         actor,
-    })
+    };
+    let role = caller.session.user.role;
+    if !role.allows(permission) {
+        let needed = Role::needed_for(permission);
+        return Err(deny(
+            &caller,
+            format!("role {role}, needs {needed}"),
+            format!(
+                "Your role ({role}) may not do this: it needs {needed} or higher. Ask an Owner to \
+                 change your role."
+            ),
+        )
+        .await);
+    }
+    Ok(caller)
+}
+
+/// Refuses the caller's request with 403 and `message`, leaving a `denied` record (with
+/// `detail` for the log's reader) that names the server function tried.
+pub(super) async fn deny(caller: &Caller, detail: String, message: String) -> PanelError {
+    let tried = use_context::<Parts>()
+        .map(|parts| parts.uri.path().to_owned())
+        .unwrap_or_default();
+    let event = Event {
+        action: AuditAction::Denied,
+        outcome: Outcome::Denied,
+        target: Target::other(tried),
+        detail,
+    };
+    if let Err(err) = caller.store.record_event(&caller.actor, &event).await {
+        return err.into();
+    }
+    fail(StatusCode::FORBIDDEN, PanelError::Forbidden(message))
 }

@@ -152,7 +152,21 @@ pub async fn confirm_password(password: String) -> Result<(), PanelError> {
 #[server(endpoint = "change_password", client = PanelClient)]
 pub async fn change_password(current: String, new: String) -> Result<(), PanelError> {
     let caller = require(Permission::ViewMetadata).await?;
-    Ok(caller
+    let username = caller.session.user.username.clone();
+    let client_ip = caller.actor.client_ip.clone();
+    // A stolen session must not become a way to guess the password: wrong current passwords
+    // are audited and throttled like failed sign-ins.
+    if throttled(
+        &caller.store,
+        &caller.config,
+        &username,
+        client_ip.as_deref(),
+    )
+    .await?
+    {
+        return Err(throttled_error(&caller.config));
+    }
+    let result = caller
         .store
         .change_own_password(
             &caller.actor,
@@ -161,7 +175,17 @@ pub async fn change_password(current: String, new: String) -> Result<(), PanelEr
             &new,
             &caller.session.token_hash,
         )
-        .await?)
+        .await;
+    if let Err(crate::store::StoreError::WrongPassword) = result {
+        let failed = Event {
+            action: AuditAction::PasswordChange,
+            outcome: Outcome::Failure,
+            target: Target::other(&username),
+            detail: "wrong current password".to_owned(),
+        };
+        caller.store.record_event(&caller.actor, &failed).await?;
+    }
+    Ok(result?)
 }
 
 #[cfg(feature = "ssr")]

@@ -30,7 +30,7 @@ pub async fn create_user(
 #[server(endpoint = "set_user_role", client = PanelClient)]
 pub async fn set_user_role(id: UserId, role: Role) -> Result<UserSummary, PanelError> {
     let caller = super::guard::require(Permission::ManageUsers).await?;
-    not_self(&caller, id, "change your own role")?;
+    not_self(&caller, id, "change your own role").await?;
     Ok(caller.store.set_user_role(&caller.actor, id, role).await?)
 }
 
@@ -38,7 +38,7 @@ pub async fn set_user_role(id: UserId, role: Role) -> Result<UserSummary, PanelE
 #[server(endpoint = "set_user_disabled", client = PanelClient)]
 pub async fn set_user_disabled(id: UserId, disabled: bool) -> Result<UserSummary, PanelError> {
     let caller = super::guard::require(Permission::ManageUsers).await?;
-    not_self(&caller, id, "disable your own account")?;
+    not_self(&caller, id, "disable your own account").await?;
     Ok(caller
         .store
         .set_user_disabled(&caller.actor, id, disabled)
@@ -57,12 +57,14 @@ pub async fn reset_user_password(id: UserId, password: String) -> Result<(), Pan
 
 /// An Owner locking themselves out by a slip is worse than asking another Owner.
 #[cfg(feature = "ssr")]
-fn not_self(caller: &super::guard::Caller, id: UserId, what: &str) -> Result<(), PanelError> {
+async fn not_self(caller: &super::guard::Caller, id: UserId, what: &str) -> Result<(), PanelError> {
     if caller.session.user.id != id {
         return Ok(());
     }
-    Err(super::errors::fail(
-        axum::http::StatusCode::FORBIDDEN,
-        PanelError::Forbidden(format!("You cannot {what}: ask another Owner to do it.")),
-    ))
+    Err(super::guard::deny(
+        caller,
+        format!("may not {what}"),
+        format!("You cannot {what}: ask another Owner to do it."),
+    )
+    .await)
 }

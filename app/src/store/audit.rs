@@ -270,7 +270,7 @@ impl SecretStore {
         })
     }
 
-    /// Failed password attempts (sign-in, step-up, setup) since `since`: for `username`
+    /// Failed password attempts (sign-in, step-up, password change, setup) since `since`: for `username`
     /// (only those after its latest successful sign-in), and from `client_ip`. Attempts
     /// refused by throttling do not count.
     pub async fn sign_in_failures(
@@ -279,7 +279,8 @@ impl SecretStore {
         username: &str,
         client_ip: Option<&str>,
     ) -> Result<(i64, i64), StoreError> {
-        const FAILURES: &str = "action IN ('sign_in', 'password.confirm', 'setup') \
+        const FAILURES: &str = "action IN ('sign_in', 'password.confirm', 'password.change', \
+             'setup') \
              AND outcome = 'failure' AND detail <> $1";
         let mut conn = self.pool.acquire().await?;
         let last_success: Option<i64> = sqlx::query_scalar(

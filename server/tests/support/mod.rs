@@ -363,3 +363,56 @@ pub async fn open_store_files(data_dir: &Path) -> app::store::SecretStore {
         .await
         .expect("open the stopped server's store")
 }
+
+/// The status and the decoded body of a response (plain text when it is not JSON).
+pub async fn status_and_body(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, body)
+}
+
+impl Server {
+    /// Posts form `args` to a server function with exactly `headers`: no cookie and no CSRF
+    /// header unless they are among them (for tests of what the server refuses).
+    pub async fn post_api(
+        &self,
+        function: &str,
+        args: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(format!("{}/api/{function}", self.base))
+            .form(args);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("request failed")
+    }
+
+    /// The one-time setup code a server without users printed in its log.
+    pub fn setup_code(&self) -> Option<String> {
+        const MARK: &str = "code to create the first Owner: ";
+        let logs = self.logs();
+        let line = logs.lines().rev().find(|line| line.contains(MARK))?;
+        let code = line.split(MARK).nth(1)?.split_whitespace().next()?;
+        Some(code.to_owned())
+    }
+
+    /// Adds a user as the signed-in Owner; their id.
+    pub async fn create_user(&self, username: &str, password: &str, role: &str) -> i64 {
+        let user = self
+            .call(
+                "create_user",
+                &[
+                    ("username", username),
+                    ("password", password),
+                    ("role", role),
+                ],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("create_user {username}: {e}"));
+        user["id"].as_i64().expect("user id")
+    }
+}
