@@ -31,6 +31,15 @@ pub async fn layer(
     next: Next,
 ) -> Response {
     let client_ip = client_ip(&request, state.trust_proxy);
+    let path = request.uri().path().to_owned();
+    // Static assets and the health check need nobody's session: no database query for them.
+    if path.starts_with("/pkg/") || path == "/healthz" {
+        request.extensions_mut().insert(RequestAuth {
+            session: None,
+            client_ip,
+        });
+        return next.run(request).await;
+    }
     let session = match state.config.resolve(&state.store, request.headers()).await {
         Ok(session) => session,
         Err(e) => {
@@ -42,7 +51,6 @@ pub async fn layer(
                 .into_response();
         }
     };
-    let path = request.uri().path().to_owned();
 
     if path.starts_with("/api/") {
         let headers = request.headers();

@@ -39,6 +39,9 @@ from voximplant.apiclient import VoximplantAPI, VoximplantException
 
 ACCOUNT_NAME = "default"
 STARTUP_TIMEOUT = 30
+# The panel Owner the server creates at start (STRONGROOM_ADMIN_USER / _PASSWORD).
+PANEL_USER = "interop-owner"
+PANEL_PASSWORD = "interop-owner-password"
 SHUTDOWN_TIMEOUT = 15
 CLI_TIMEOUT = 60
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -202,6 +205,8 @@ class Server:
         self.tls = ssl.create_default_context(cafile=str(cert_path))
         env = clean_env()
         env["STRONGROOM_LOG"] = "debug"
+        env["STRONGROOM_ADMIN_USER"] = PANEL_USER
+        env["STRONGROOM_ADMIN_PASSWORD"] = PANEL_PASSWORD
         self.cmd = [
             str(binary), "serve",
             "--listen", f"127.0.0.1:{self.port}",
@@ -277,6 +282,42 @@ def check_tls_only(server):
     check(server.healthz(timeout=5.0).status_code == 200,
           "server stopped answering /healthz over TLS after a plain-HTTP request")
     ok(f"plain http:// refused ({outcome}); TLS still healthy")
+
+
+def panel_over_https_phase(server, owner_key_id):
+    """Sign in to the panel over HTTPS: cookies are __Host- prefixed, Secure, HttpOnly (the
+    session) and SameSite=Strict; pages send HSTS; the API's value reads are in the audit log
+    under the service-account key id."""
+    with httpx.Client(base_url=server.base, verify=server.tls, trust_env=False) as client:
+        r = client.post("/api/sign_in", headers={"x-csrf-token": "-"},
+                        data={"username": PANEL_USER, "password": PANEL_PASSWORD})
+        check_eq(r.status_code, 200, "sign_in over HTTPS status")
+        cookies = {c.split("=", 1)[0]: c for c in r.headers.get_list("set-cookie")}
+        check(set(cookies) == {"__Host-strongroom_session", "__Host-strongroom_csrf"},
+              f"cookie names over HTTPS: {sorted(cookies)}")
+        for name, cookie in cookies.items():
+            attrs = [a.strip() for a in cookie.split(";")[1:]]
+            for want in ("Path=/", "SameSite=Strict", "Secure"):
+                check(want in attrs, f"{name} lacks {want}: {cookie}")
+            check(("HttpOnly" in attrs) == name.endswith("session"),
+                  f"only the session cookie is HttpOnly: {cookie}")
+        ok("sign-in over HTTPS: __Host- cookies, Secure, SameSite=Strict, session HttpOnly")
+        csrf = r.cookies.get("__Host-strongroom_csrf")
+        page = client.get("/")
+        check_eq(page.status_code, 200, "signed-in page status")
+        check(page.headers.get("strict-transport-security", "").startswith("max-age="),
+              f"no HSTS on a page: {dict(page.headers)}")
+        check("'nonce-" in page.headers.get("content-security-policy", ""),
+              "no nonce-based CSP on a page")
+        ok("signed-in page over HTTPS: HSTS and a nonce-based CSP")
+        r = client.post("/api/audit_log", headers={"x-csrf-token": csrf},
+                        data={"actor": owner_key_id, "action": "secret.read"})
+        check_eq(r.status_code, 200, "audit_log status")
+        items = r.json()["items"]
+        check(len(items) >= 1 and all(i["source"] == "api" and i["detail"] == "GetSecretValue"
+                                      and i["actor_kind"] == "service_account" for i in items),
+              f"GetSecretValue reads by {owner_key_id} not audited as expected: {items!r}")
+        ok(f"audit log: {len(items)} GetSecretValue reads by key {owner_key_id}, source api")
 
 
 def applications_phase(api):
@@ -487,9 +528,11 @@ def run(binary, site_root, tmp):
         errors_phase(api, app_id, canaries)
         deletion_phase(api, app_id)
         viewer = roles_phase(binary, data_dir, tmp, endpoint, owner)
+        panel_over_https_phase(server, owner["key_id"])
 
         server.stop()
-        check_log_clean(server.log_path, canaries, [owner, viewer])
+        check_log_clean(server.log_path, {**canaries, "panel password": PANEL_PASSWORD},
+                        [owner, viewer])
     except Exception:
         print(f"--- last lines of {server.log_path} ---\n{server.log_tail()}\n---",
               file=sys.stderr)
