@@ -10,6 +10,6 @@ mod step_up;
 pub use confirm::ConfirmDialog;
 pub use dialog::Dialog;
 pub use download::download_text;
-pub use field::FieldMessage;
+pub use field::{FieldMessage, shown_error};
 pub use session::{CurrentUser, can, reload_to, safe_next, use_me};
 pub use step_up::StepUpDialog;

@@ -4,7 +4,7 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
-use crate::components::{Dialog, FieldMessage};
+use crate::components::{Dialog, FieldMessage, shown_error};
 use crate::error::PanelError;
 use crate::model::{ApplicationId, Field, SecretMeta};
 use crate::server_fns::{create_secret, update_secret};
@@ -210,18 +210,4 @@ pub fn SecretDialog(
             </form>
         </Dialog>
     }
-}
-
-/// What to show under a field: the server's verdict on it if there is one, else the local
-/// rule's, once the user has touched the field or tried to save.
-fn shown_error(
-    server_error: RwSignal<Option<PanelError>>,
-    field: Field,
-    visible: Signal<bool>,
-    local: impl Fn() -> Option<String> + Send + Sync + 'static,
-) -> Signal<Option<String>> {
-    Signal::derive(move || {
-        let server = server_error.get().and_then(|e| e.for_field(field));
-        server.or_else(|| if visible.get() { local() } else { None })
-    })
 }

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::{FieldMessage, reload_to, safe_next};
+use crate::components::{FieldMessage, reload_to, safe_next, shown_error};
 use crate::error::PanelError;
 use crate::model::{Field, Me};
 use crate::server_fns::{complete_setup, sign_in};
@@ -88,36 +88,19 @@ pub fn SetupPage() -> impl IntoView {
         Some(Err(err)) => server_error.set(Some(err)),
         None => {}
     });
-    let field_error =
-        move |field: Field, local: fn(&str) -> Option<String>, value: RwSignal<String>| {
-            Signal::derive(move || {
-                server_error
-                    .get()
-                    .and_then(|e| e.for_field(field))
-                    .or_else(|| {
-                        if submitted.get() {
-                            local(&value.get())
-                        } else {
-                            None
-                        }
-                    })
-            })
-        };
-    let code_error = field_error(
-        Field::SetupCode,
-        |c| {
-            c.trim()
-                .is_empty()
-                .then(|| "Enter the setup code from the server log.".to_owned())
-        },
-        code,
-    );
-    let username_error = field_error(Field::Username, |u| check_username(u).err(), username);
-    let password_error = field_error(
-        Field::NewPassword,
-        |p| check_new_password(p).err(),
-        password,
-    );
+    let shown = submitted.into();
+    let code_error = shown_error(server_error, Field::SetupCode, shown, move || {
+        code.get()
+            .trim()
+            .is_empty()
+            .then(|| "Enter the setup code from the server log.".to_owned())
+    });
+    let username_error = shown_error(server_error, Field::Username, shown, move || {
+        check_username(&username.get()).err()
+    });
+    let password_error = shown_error(server_error, Field::NewPassword, shown, move || {
+        check_new_password(&password.get()).err()
+    });
     let repeat_error = Signal::derive(move || {
         (submitted.get() && repeat.get() != password.get())
             .then(|| "The passwords differ.".to_owned())

@@ -5,7 +5,7 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::components::{Dialog, FieldMessage, can, reload_to, use_me};
+use crate::components::{Dialog, FieldMessage, can, reload_to, shown_error, use_me};
 use crate::error::PanelError;
 use crate::model::{Field, Permission};
 use crate::server_fns::{change_password, sign_out};
@@ -86,18 +86,12 @@ fn ChangePasswordDialog(#[prop(into)] on_close: Callback<()>) -> impl IntoView {
             .get()
             .and_then(|e| e.for_field(Field::Password))
     });
-    let new_error = Signal::derive(move || {
-        server_error
-            .get()
-            .and_then(|e| e.for_field(Field::NewPassword))
-            .or_else(|| {
-                if submitted.get() {
-                    check_new_password(&new.get()).err()
-                } else {
-                    None
-                }
-            })
-    });
+    let new_error = shown_error(
+        server_error,
+        Field::NewPassword,
+        submitted.into(),
+        move || check_new_password(&new.get()).err(),
+    );
     let general_error = move || server_error.get().and_then(|e| e.general());
     let pending = save.pending();
     let submit = move |event: SubmitEvent| {

@@ -4,7 +4,7 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::{ConfirmDialog, Dialog, FieldMessage, can, use_me};
+use crate::components::{ConfirmDialog, Dialog, FieldMessage, can, shown_error, use_me};
 use crate::error::PanelError;
 use crate::model::{Field, Permission, Role, UserSummary};
 use crate::server_fns::{
@@ -155,27 +155,12 @@ fn AddUserDialog(
         Some(Err(err)) => server_error.set(Some(err)),
         None => {}
     });
-    let username_error = Signal::derive(move || {
-        server_error
-            .get()
-            .and_then(|e| e.for_field(Field::Username))
-            .or_else(|| {
-                submitted
-                    .get()
-                    .then(|| check_username(&username.get()).err())
-                    .flatten()
-            })
+    let shown = submitted.into();
+    let username_error = shown_error(server_error, Field::Username, shown, move || {
+        check_username(&username.get()).err()
     });
-    let password_error = Signal::derive(move || {
-        server_error
-            .get()
-            .and_then(|e| e.for_field(Field::NewPassword))
-            .or_else(|| {
-                submitted
-                    .get()
-                    .then(|| check_new_password(&password.get()).err())
-                    .flatten()
-            })
+    let password_error = shown_error(server_error, Field::NewPassword, shown, move || {
+        check_new_password(&password.get()).err()
     });
     let general_error = move || server_error.get().and_then(|e| e.general());
     let pending = add.pending();
