@@ -7,6 +7,8 @@ pub mod components;
 pub mod error;
 pub mod model;
 pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod scenario;
 pub mod server_fns;
 #[cfg(feature = "ssr")]
 pub mod store;

@@ -134,6 +134,35 @@ pub fn normalize_description(description: &str) -> String {
     description.chars().take(DESCRIPTION_MAX_CHARS).collect()
 }
 
+/// Longest scenario code, in characters (256 × 1024).
+pub const SCENARIO_CODE_MAX_CHARS: usize = 256 * 1024;
+
+/// A scenario name: a Latin letter or digit, then letters, digits, `_`, `-` or `.`; at most 64
+/// characters. Unique within its application.
+pub fn check_scenario_name(name: &str) -> Result<(), String> {
+    check_name(
+        name,
+        |c| c.is_ascii_alphanumeric(),
+        |c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'),
+        "a Latin letter or a digit",
+        "Latin letters, digits, '_', '-' and '.'",
+    )
+}
+
+/// Scenario code: not blank, at most 256 × 1024 characters.
+pub fn check_scenario_code(code: &str) -> Result<(), String> {
+    if code.trim().is_empty() {
+        return Err("Enter the scenario's code.".into());
+    }
+    let len = code.chars().count();
+    if len > SCENARIO_CODE_MAX_CHARS {
+        return Err(format!(
+            "The code is {len} characters long; the limit is {SCENARIO_CODE_MAX_CHARS}."
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,5 +255,24 @@ mod tests {
         assert_eq!(cut.chars().count(), 200);
         assert_eq!(cut, "д".repeat(200));
         assert_eq!(normalize_description(&"a".repeat(200)), "a".repeat(200));
+    }
+
+    #[test]
+    fn scenario_names() {
+        for ok in ["main", "test-1", "Seed.js", "7up", "a_b"] {
+            assert!(check_scenario_name(ok).is_ok(), "{ok:?} was refused");
+        }
+        for bad in ["", "-x", ".hidden", "a b", "a/b", "сценарий"] {
+            assert!(check_scenario_name(bad).is_err(), "{bad:?} was accepted");
+        }
+        assert!(check_scenario_name(&"a".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn scenario_code_is_limited_to_256k_characters() {
+        assert!(check_scenario_code(&"ж".repeat(SCENARIO_CODE_MAX_CHARS)).is_ok());
+        let err = check_scenario_code(&"a".repeat(SCENARIO_CODE_MAX_CHARS + 1)).unwrap_err();
+        assert!(err.contains("262145"), "{err}");
+        assert!(check_scenario_code("  \n ").is_err());
     }
 }

@@ -3,10 +3,12 @@
 
 mod audit;
 mod roles;
+mod scenarios;
 mod users;
 
 pub use audit::*;
 pub use roles::*;
+pub use scenarios::*;
 pub use users::*;
 
 use serde::{Deserialize, Serialize};
@@ -206,6 +208,8 @@ pub enum Field {
     Password,
     NewPassword,
     SetupCode,
+    ScenarioName,
+    ScenarioCode,
 }
 
 #[cfg(test)]

@@ -1,0 +1,11 @@
+//! Scenarios: JavaScript that runs inside Strongroom and reads its application's secrets with
+//! `VoxEngine.getSecretValue`. `runtime` is the sandbox; `runner` connects it to the store
+//! (secret reads audited with the scenario's name, runs recorded) for the panel and the CLI.
+
+mod runner;
+pub mod runtime;
+#[cfg(test)]
+mod runtime_tests;
+
+pub use runner::{RunError, ScenarioRunner};
+pub use runtime::Limits;

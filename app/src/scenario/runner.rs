@@ -1,0 +1,1 @@
+pub struct ScenarioRunner; pub struct RunError;
