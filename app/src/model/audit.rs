@@ -28,12 +28,16 @@ pub enum AuditAction {
     ServiceAccountCreate,
     ServiceAccountRevoke,
     ApiKeyRegenerate,
+    ScenarioCreate,
+    ScenarioUpdate,
+    ScenarioDelete,
+    ScenarioRun,
     /// A request refused for lack of a role (the `target` says what was tried).
     Denied,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 22] = [
+    pub const ALL: [AuditAction; 26] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::Setup,
@@ -55,6 +59,10 @@ impl AuditAction {
         AuditAction::ServiceAccountCreate,
         AuditAction::ServiceAccountRevoke,
         AuditAction::ApiKeyRegenerate,
+        AuditAction::ScenarioCreate,
+        AuditAction::ScenarioUpdate,
+        AuditAction::ScenarioDelete,
+        AuditAction::ScenarioRun,
         AuditAction::Denied,
     ];
 
@@ -81,6 +89,10 @@ impl AuditAction {
             AuditAction::ServiceAccountCreate => "service_account.create",
             AuditAction::ServiceAccountRevoke => "service_account.revoke",
             AuditAction::ApiKeyRegenerate => "api_key.regenerate",
+            AuditAction::ScenarioCreate => "scenario.create",
+            AuditAction::ScenarioUpdate => "scenario.update",
+            AuditAction::ScenarioDelete => "scenario.delete",
+            AuditAction::ScenarioRun => "scenario.run",
             AuditAction::Denied => "denied",
         }
     }

@@ -3,6 +3,8 @@
 //! (secret reads audited with the scenario's name, runs recorded) for the panel and the CLI.
 
 mod runner;
+#[cfg(test)]
+mod runner_tests;
 pub mod runtime;
 #[cfg(test)]
 mod runtime_tests;

@@ -175,16 +175,32 @@ enum Failure {
     Engine(String),
 }
 
-fn classify(state: &RunState, failure: Failure, limits: Limits) -> (RunStatus, Option<ScriptError>) {
+fn classify(
+    state: &RunState,
+    failure: Failure,
+    limits: Limits,
+) -> (RunStatus, Option<ScriptError>) {
     if let Some(message) = state.host_failure.borrow_mut().take() {
-        return (RunStatus::Error, Some(ScriptError { message, line: None }));
+        return (
+            RunStatus::Error,
+            Some(ScriptError {
+                message,
+                line: None,
+            }),
+        );
     }
     if state.timed_out.get() {
         let message = format!(
             "Stopped after the {} s time limit.",
             limits.wall_clock.as_secs_f64()
         );
-        return (RunStatus::TimedOut, Some(ScriptError { message, line: None }));
+        return (
+            RunStatus::TimedOut,
+            Some(ScriptError {
+                message,
+                line: None,
+            }),
+        );
     }
     match failure {
         // `terminate()` then code that kept running: the run still ended by terminate.
@@ -207,7 +223,13 @@ fn classify(state: &RunState, failure: Failure, limits: Limits) -> (RunStatus, O
             }),
         ),
         Failure::Script(error) => (RunStatus::Error, Some(error)),
-        Failure::Engine(message) => (RunStatus::Error, Some(ScriptError { message, line: None })),
+        Failure::Engine(message) => (
+            RunStatus::Error,
+            Some(ScriptError {
+                message,
+                line: None,
+            }),
+        ),
     }
 }
 

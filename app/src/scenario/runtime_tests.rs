@@ -63,7 +63,10 @@ fn seed_example_logs_the_value_of_secret_test() {
     let report = run_code(SEED_EXAMPLE, &[("test", "s3cr3t-value"), ("other", "x")]);
     assert_eq!(report.status, RunStatus::Terminated, "{:?}", report.error);
     assert_eq!(texts(&report), ["===> s3cr3t-value"]);
-    assert!(report.log[0].at_ms > 1_700_000_000_000, "log lines carry wall-clock times");
+    assert!(
+        report.log[0].at_ms > 1_700_000_000_000,
+        "log lines carry wall-clock times"
+    );
 }
 
 #[test]
@@ -121,7 +124,10 @@ fn terminate_stops_the_run() {
     let (report, asked) = run_with(code, &[("test", "v")], limits);
     assert_eq!(report.status, RunStatus::Terminated, "{:?}", report.error);
     assert_eq!(texts(&report), ["before", "terminating"]);
-    assert!(asked.is_empty(), "no secret is read after terminate: {asked:?}");
+    assert!(
+        asked.is_empty(),
+        "no secret is read after terminate: {asked:?}"
+    );
     assert!(
         report.duration < Duration::from_secs(30),
         "the endless loop after terminate() was cut short, not timed out"
@@ -275,7 +281,12 @@ fn a_failed_secret_lookup_ends_the_run_as_an_error() {
     }
     let code = "VoxEngine.addEventListener(AppEvents.Started, () => { \
                 const v = VoxEngine.getSecretValue('test'); while (true) {} });";
-    let report = run(code, Box::new(Broken), &RunContext::default(), Limits::default());
+    let report = run(
+        code,
+        Box::new(Broken),
+        &RunContext::default(),
+        Limits::default(),
+    );
     assert_eq!(report.status, RunStatus::Error);
     assert_eq!(
         report.error.expect("an error").message,
@@ -285,7 +296,10 @@ fn a_failed_secret_lookup_ends_the_run_as_an_error() {
 
 #[test]
 fn a_long_log_is_cut_with_a_note() {
-    let report = run_code("for (let i = 0; i < 5000; i++) Logger.write(`line ${i}`);", &[]);
+    let report = run_code(
+        "for (let i = 0; i < 5000; i++) Logger.write(`line ${i}`);",
+        &[],
+    );
     assert_eq!(report.status, RunStatus::Ended);
     assert_eq!(report.log.len(), 1001);
     assert!(report.log[1000].text.contains("log cut"));

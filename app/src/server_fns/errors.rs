@@ -45,6 +45,13 @@ fn panel_error(err: StoreError) -> PanelError {
             field: Field::SecretName,
             message: err.to_string(),
         },
+        StoreError::DuplicateScenario(_) => PanelError::Invalid {
+            field: Field::ScenarioName,
+            message: err.to_string(),
+        },
+        StoreError::ScenarioNotFound => PanelError::NotFound(
+            "This scenario no longer exists; it may have been deleted. Reload the page.".into(),
+        ),
         StoreError::NothingToChange => PanelError::Invalid {
             field: Field::SecretValue,
             message: "Nothing to change: edit a field first.".into(),

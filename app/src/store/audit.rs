@@ -53,7 +53,8 @@ impl Actor {
         }
     }
 
-    fn name(&self) -> &str {
+    /// The name the audit log shows for this actor.
+    pub fn name(&self) -> &str {
         match &self.kind {
             ActorKind::User(name) | ActorKind::ServiceAccount(name) => name,
             ActorKind::ApiKey => "api key",

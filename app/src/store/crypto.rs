@@ -145,6 +145,27 @@ impl DataKey {
     }
 }
 
+impl DataKey {
+    /// A scenario run's log and error (which may quote secret values), sealed like a value.
+    pub fn seal_run_report(
+        &self,
+        app: ApplicationId,
+        scenario: i64,
+        report: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        seal(&self.0, report, &run_report_aad(app, scenario))
+    }
+
+    pub fn open_run_report(
+        &self,
+        app: ApplicationId,
+        scenario: i64,
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        open(&self.0, sealed, &run_report_aad(app, scenario))
+    }
+}
+
 /// A secret's plaintext value: wiped on drop, redacted in `Debug`, and not `Serialize`.
 pub struct SecretValue(Zeroizing<String>);
 
@@ -307,6 +328,10 @@ fn data_key_aad(app: ApplicationId) -> Vec<u8> {
 
 fn value_aad(app: ApplicationId, secret: SecretId) -> Vec<u8> {
     aad(b"secret-value", &[app.0, secret.0])
+}
+
+fn run_report_aad(app: ApplicationId, scenario: i64) -> Vec<u8> {
+    aad(b"scenario-run", &[app.0, scenario])
 }
 
 /// `strongroom/<purpose>/v1` followed by the ids, fixed-width, so no two contexts collide.

@@ -12,6 +12,10 @@ pub enum StoreError {
     DuplicateApplication(String),
     #[error("A secret named \"{0}\" already exists in this application. Choose another name.")]
     DuplicateSecret(String),
+    #[error("A scenario named \"{0}\" already exists in this application. Choose another name.")]
+    DuplicateScenario(String),
+    #[error("The scenario does not exist.")]
+    ScenarioNotFound,
     #[error("The application does not exist.")]
     ApplicationNotFound,
     #[error("The secret does not exist.")]

@@ -319,6 +319,26 @@ impl SecretStore {
         Ok(value)
     }
 
+    /// A read by name (a scenario's `getSecretValue`): the value, audited as `read_secret_value`
+    /// does, or `None` when `app` has no secret called `name`.
+    pub async fn read_secret_by_name(
+        &self,
+        by: &Actor,
+        app: ApplicationId,
+        name: &str,
+        how: &str,
+    ) -> Result<Option<SecretValue>, StoreError> {
+        let Some(id) = self.find_secret(app, name).await? else {
+            return Ok(None);
+        };
+        match self.read_secret_value(by, app, id, how).await {
+            Ok(value) => Ok(Some(value)),
+            // Deleted between the lookup and the read.
+            Err(StoreError::SecretNotFound) => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+
     /// The id of the secret called `name` in `app`, if there is one.
     pub async fn find_secret(
         &self,
@@ -334,7 +354,7 @@ impl SecretStore {
         Ok(id.map(SecretId))
     }
 
-    async fn require_application(
+    pub(super) async fn require_application(
         &self,
         conn: &mut sqlx::SqliteConnection,
         app: ApplicationId,

@@ -116,6 +116,8 @@ impl ApiError {
             ),
             // Users, sessions and keys are not reachable through this API.
             StoreError::ServiceAccountNotFound(_)
+            | StoreError::DuplicateScenario(_)
+            | StoreError::ScenarioNotFound
             | StoreError::DuplicateUser(_)
             | StoreError::UserNotFound
             | StoreError::LastOwner
