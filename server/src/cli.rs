@@ -42,6 +42,57 @@ pub enum Command {
     /// List panel users, add one, or reset a password (for when no Owner can sign in).
     #[command(subcommand)]
     User(UserCommand),
+    /// Run an application's scenario here and print its log (exit status says how it ended).
+    #[command(subcommand)]
+    Scenario(ScenarioCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ScenarioCommand {
+    /// Run a saved scenario and print its log lines (UTC times) to standard output.
+    #[command(after_help = "Exit status:\n  \
+        0  the scenario called VoxEngine.terminate(), or ended with nothing left to run\n  \
+        1  it could not run (no such application or scenario, unreadable data)\n  \
+        3  a script error (the message names the line)\n  \
+        4  the time limit stopped it\n  \
+        5  the 16 MB memory limit stopped it\n\n\
+        Example:\n  strongroom scenario run calls greeter --timeout-secs 5\n\n\
+        Secret reads are audited as the command line (source scenario, with the scenario's name), \
+        and the run is kept with the scenario's latest runs in the panel.")]
+    Run {
+        /// The application's short name (`calls`), full name, or id.
+        application: String,
+        /// The scenario's name.
+        scenario: String,
+        #[command(flatten)]
+        limits: ScenarioArgs,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List an application's scenarios with their latest run.
+    List {
+        /// The application's short name, full name, or id.
+        application: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// How long a scenario may run; the panel's runs and the command line's share it.
+#[derive(Args, Debug, Clone)]
+pub struct ScenarioArgs {
+    /// A scenario run is stopped after this many seconds (wall clock).
+    #[arg(long = "scenario-timeout-secs", alias = "timeout-secs", env = "STRONGROOM_SCENARIO_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout_secs: u64,
+}
+
+impl ScenarioArgs {
+    pub fn limits(&self) -> app::scenario::Limits {
+        app::scenario::Limits {
+            wall_clock: std::time::Duration::from_secs(self.timeout_secs),
+            ..app::scenario::Limits::default()
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -152,6 +203,9 @@ pub struct ServeArgs {
     /// Revealing or copying a value needs the password typed within this many seconds.
     #[arg(long, env = "STRONGROOM_STEP_UP_SECS", default_value_t = 300, value_parser = clap::value_parser!(i64).range(1..=3600))]
     pub step_up_secs: i64,
+
+    #[command(flatten)]
+    pub scenarios: ScenarioArgs,
 
     /// Log filter, in tracing's EnvFilter syntax (for example `info` or `strongroom=debug`).
     #[arg(long, env = "STRONGROOM_LOG", default_value = "info")]
@@ -329,6 +383,47 @@ mod tests {
         assert!(err.to_string().contains("--account-name"), "{err}");
         let cli = Cli::try_parse_from(["strongroom"]).unwrap();
         assert_eq!(cli.serve.store.account().unwrap(), Account::default());
+    }
+
+    #[test]
+    fn scenario_run_takes_application_scenario_and_a_timeout() {
+        let cli = Cli::try_parse_from([
+            "strongroom",
+            "scenario",
+            "run",
+            "calls",
+            "greeter",
+            "--timeout-secs",
+            "3",
+        ])
+        .unwrap();
+        let Some(Command::Scenario(ScenarioCommand::Run {
+            application,
+            scenario,
+            limits,
+            ..
+        })) = cli.command
+        else {
+            panic!("parsed as something else");
+        };
+        assert_eq!(
+            (application.as_str(), scenario.as_str()),
+            ("calls", "greeter")
+        );
+        assert_eq!(limits.limits().wall_clock.as_secs(), 3);
+        let err = Cli::try_parse_from([
+            "strongroom",
+            "scenario",
+            "run",
+            "calls",
+            "g",
+            "--timeout-secs",
+            "0",
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("timeout"), "{err}");
+        let cli = Cli::try_parse_from(["strongroom"]).unwrap();
+        assert_eq!(cli.serve.scenarios.limits().wall_clock.as_secs(), 10);
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod master_key;
 mod open_store;
 mod platform_api;
 mod request_guard;
+mod scenario;
 mod security_headers;
 mod serve;
 mod service_account;
@@ -22,9 +23,15 @@ fn main() -> std::process::ExitCode {
         Command::Serve(args) => run_async(serve::run(args)),
         Command::ServiceAccount(command) => run_async(service_account::run(command)),
         Command::User(command) => run_async(user::run(command)),
+        // The one command whose exit status says more than success or failure.
+        Command::Scenario(command) => return finish(run_async(scenario::run(command))),
     };
+    finish(result.map(|()| std::process::ExitCode::SUCCESS))
+}
+
+fn finish(result: anyhow::Result<std::process::ExitCode>) -> std::process::ExitCode {
     match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) => {
             // `{:#}` prints the whole cause chain on one line: what failed, then why.
             eprintln!("strongroom: error: {err:#}");
@@ -33,7 +40,7 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn run_async(future: impl std::future::Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
+fn run_async<T>(future: impl std::future::Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?

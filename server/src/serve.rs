@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use app::auth::AuthConfig;
+use app::scenario::ScenarioRunner;
 use app::store::{SecretStore, SessionLimits};
 use app::{App, shell};
 use axum::routing::get;
@@ -27,6 +28,7 @@ pub struct HttpConfig {
     pub auth: AuthConfig,
     pub trust_proxy: bool,
     pub https: bool,
+    pub scenarios: app::scenario::Limits,
 }
 
 impl HttpConfig {
@@ -49,6 +51,7 @@ impl HttpConfig {
             },
             trust_proxy: args.trust_proxy,
             https,
+            scenarios: args.scenarios.limits(),
         }
     }
 }
@@ -142,6 +145,9 @@ pub fn router(options: LeptosOptions, store: SecretStore, config: HttpConfig) ->
         trust_proxy: config.trust_proxy,
     };
     let auth = config.auth;
+    // One run per core at a time: each holds a thread for up to the time limit.
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    let runner = ScenarioRunner::new(store.clone(), config.scenarios, cores);
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(platform_api::router(store.clone()))
@@ -151,6 +157,7 @@ pub fn router(options: LeptosOptions, store: SecretStore, config: HttpConfig) ->
             move || {
                 provide_context(store.clone());
                 provide_context(auth);
+                provide_context(runner.clone());
             },
             {
                 let options = options.clone();

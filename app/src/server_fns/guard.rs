@@ -86,3 +86,16 @@ pub(super) async fn deny(caller: &Caller, detail: String, message: String) -> Pa
     }
     fail(StatusCode::FORBIDDEN, PanelError::Forbidden(message))
 }
+
+/// Values (and run logs, which may quote them) need the password typed within the step-up
+/// window, on top of a role that may read values.
+pub(super) fn require_fresh_password(caller: &Caller) -> Result<(), PanelError> {
+    if caller
+        .config
+        .step_up_fresh(&caller.session, chrono::Utc::now().timestamp())
+    {
+        Ok(())
+    } else {
+        Err(fail(StatusCode::FORBIDDEN, PanelError::PasswordRequired))
+    }
+}

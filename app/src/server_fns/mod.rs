@@ -9,6 +9,7 @@ mod audit;
 mod errors;
 #[cfg(feature = "ssr")]
 mod guard;
+mod scenarios;
 mod secrets;
 mod session;
 mod users;
@@ -16,6 +17,7 @@ mod users;
 pub use access::*;
 pub use applications::*;
 pub use audit::*;
+pub use scenarios::*;
 pub use secrets::*;
 pub use session::*;
 pub use users::*;
@@ -24,6 +26,12 @@ pub use users::*;
 fn store() -> Result<crate::store::SecretStore, crate::error::PanelError> {
     leptos::prelude::use_context::<crate::store::SecretStore>()
         .ok_or_else(|| errors::internal(&"the secret store is missing from the request context"))
+}
+
+#[cfg(feature = "ssr")]
+fn runner() -> Result<crate::scenario::ScenarioRunner, crate::error::PanelError> {
+    leptos::prelude::use_context::<crate::scenario::ScenarioRunner>()
+        .ok_or_else(|| errors::internal(&"the scenario runner is missing from the request context"))
 }
 
 /// Marks the response as not cacheable: it carries a key or a value.

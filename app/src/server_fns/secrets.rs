@@ -93,15 +93,7 @@ pub async fn read_secret_value(
 ) -> Result<String, PanelError> {
     let caller = super::guard::require(Permission::ReadValues).await?;
     super::no_store();
-    if !caller
-        .config
-        .step_up_fresh(&caller.session, chrono::Utc::now().timestamp())
-    {
-        return Err(super::errors::fail(
-            axum::http::StatusCode::FORBIDDEN,
-            PanelError::PasswordRequired,
-        ));
-    }
+    super::guard::require_fresh_password(&caller)?;
     let how = match purpose {
         ReadPurpose::Reveal => "reveal",
         ReadPurpose::Copy => "copy",

@@ -138,6 +138,8 @@ pub fn plain_param(field: Field) -> &'static str {
         Field::SecretName => "secret_name",
         Field::SecretValue => "secret_value",
         Field::Description => "description",
+        Field::ScenarioName => "scenario_name",
+        Field::ScenarioCode => "scenario_script",
         Field::Username | Field::Password | Field::NewPassword | Field::SetupCode => "",
     }
 }
