@@ -21,8 +21,8 @@ use leptos_router::path;
 
 use components::CurrentUser;
 use pages::{
-    ApplicationWorkspace, ApplicationsPage, AuditPage, NotFound, SecretsPage, ServiceAccountsPage,
-    SetupPage, SignInPage, TopBar, UsersPage, WorkspaceIndex,
+    ApplicationWorkspace, ApplicationsPage, AuditPage, NotFound, ScenarioEditorPage, ScenariosPage,
+    SecretsPage, ServiceAccountsPage, SetupPage, SignInPage, TopBar, UsersPage, WorkspaceIndex,
 };
 use server_fns::current_user;
 
@@ -101,6 +101,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/audit") view=AuditPage />
                     <ParentRoute path=path!("/applications/:id") view=ApplicationWorkspace>
                         <Route path=path!("secrets") view=SecretsPage />
+                        <Route path=path!("scenarios") view=ScenariosPage />
+                        <Route path=path!("scenarios/:scenario") view=ScenarioEditorPage />
                         <Route path=path!("") view=WorkspaceIndex />
                     </ParentRoute>
                 </Routes>

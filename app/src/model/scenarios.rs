@@ -7,6 +7,9 @@ use std::fmt;
 
 use super::Timestamp;
 
+/// How many runs of each scenario are kept; older ones are deleted as new ones are recorded.
+pub const RUNS_KEPT: i64 = 20;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct ScenarioId(pub i64);

@@ -1,5 +1,5 @@
-//! An application's workspace: its name on top, a menu on the left (Secrets first; later
-//! issues add more items), and the selected section on the right.
+//! An application's workspace: its name on top, a menu on the left (Secrets, then
+//! Scenarios), and the selected section on the right.
 
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet, Redirect};
@@ -61,6 +61,12 @@ pub fn ApplicationWorkspace() -> impl IntoView {
                         <path d="M11 12l8-8m-3 3l3 3m-5-1l2 2" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
                     </svg>
                     "Secrets"
+                </A>
+                <A href=move || format!("{}/scenarios", base())>
+                    <svg class="menu-icon" viewBox="0 0 24 24" width="16" height="16" aria-hidden="true">
+                        <path d="M8 6l-6 6 6 6M16 6l6 6-6 6" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" />
+                    </svg>
+                    "Scenarios"
                 </A>
             </nav>
             <section class="workspace-content">

@@ -2,8 +2,8 @@
 //! applications, the audit trail of reads, and the record of runs.
 
 use super::{Limits, ScenarioRunner};
-use crate::model::{ApplicationId, AuditQuery, RunStatus, ScenarioId, Source};
-use crate::store::{Actor, MasterKey, NewSecret, RUNS_KEPT, SecretStore, SecretValue};
+use crate::model::{ApplicationId, AuditQuery, RUNS_KEPT, RunStatus, ScenarioId, Source};
+use crate::store::{Actor, MasterKey, NewSecret, SecretStore, SecretValue};
 
 const READ_TEST: &str = "VoxEngine.addEventListener(AppEvents.Started, () => {
   Logger.write(`test=${VoxEngine.getSecretValue('test')}`);

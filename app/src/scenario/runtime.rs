@@ -248,19 +248,16 @@ fn execute(
 
     js.with(|ctx| {
         let dispatch = install_prelude(&ctx, state)?;
-        ctx.eval_with_options::<(), _>(code, eval_options())
-            .map_err(|e| failure(&ctx, e))?;
+        let top_level = ctx
+            .eval_with_options::<(), _>(code, eval_options())
+            .map_err(|e| failure(&ctx, e));
+        after_terminate(state, top_level)?;
         let details = event_details(&ctx, context)?;
         if !state.terminate_requested.get() {
             let started = dispatch
                 .call::<_, ()>(("Application.Started", details.clone()))
                 .map_err(|e| failure(&ctx, e));
-            match started {
-                // Code that ran on after `terminate()` was cut short: the session still ends
-                // normally, with its Terminating handlers.
-                Err(Failure::Interrupted) if state.stopping() && !state.timed_out.get() => {}
-                other => other?,
-            }
+            after_terminate(state, started)?;
         }
         run_jobs(&ctx, state)?;
         // The session is ending, by terminate() or for want of anything left to do.
@@ -270,6 +267,15 @@ fn execute(
             .map_err(|e| failure(&ctx, e))?;
         run_jobs(&ctx, state)
     })
+}
+
+/// Code that ran on after `terminate()` is cut short by the interrupt hook: that is how the
+/// session ends normally (its Terminating handlers still run), not a failure.
+fn after_terminate(state: &RunState, result: Result<(), Failure>) -> Result<(), Failure> {
+    match result {
+        Err(Failure::Interrupted) if state.stopping() && !state.timed_out.get() => Ok(()),
+        other => other,
+    }
 }
 
 fn eval_options() -> rquickjs::context::EvalOptions {

@@ -135,6 +135,19 @@ fn terminate_stops_the_run() {
 }
 
 #[test]
+fn terminate_at_top_level_skips_started_but_not_terminating() {
+    let code = r#"
+        VoxEngine.addEventListener(AppEvents.Started, () => Logger.write('started'));
+        VoxEngine.addEventListener(AppEvents.Terminating, (e) => Logger.write(`bye from ${e.name}`));
+        VoxEngine.terminate();
+        for (;;) {}
+    "#;
+    let report = run_code(code, &[]);
+    assert_eq!(report.status, RunStatus::Terminated, "{:?}", report.error);
+    assert_eq!(texts(&report), ["bye from Application.Terminating"]);
+}
+
+#[test]
 fn a_run_without_terminate_ends_when_nothing_is_left() {
     let code = r#"
         Logger.write('top level');

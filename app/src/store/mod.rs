@@ -21,7 +21,7 @@ pub use applications::{ApplicationFilter, Selection};
 pub use audit::{Actor, ActorKind, Event, THROTTLED_DETAIL, Target};
 pub use crypto::{MasterKey, SecretValue};
 pub use error::{OpenError, StoreError};
-pub use scenarios::{NewRun, RUNS_KEPT};
+pub use scenarios::NewRun;
 pub use secrets::{NewSecret, SecretChanges, SecretFilter};
 pub use sessions::{NewSession, Session, SessionLimits};
 pub use sqlx::sqlite::SqliteConnectOptions;

@@ -7,13 +7,10 @@ use serde::{Deserialize, Serialize};
 use super::audit::{self, Actor, Event, Target};
 use super::{SecretStore, StoreError, is_unique_violation, now};
 use crate::model::{
-    ApplicationId, AuditAction, Field, LogLine, RunDetail, RunId, RunStatus, RunSummary, Scenario,
-    ScenarioId, ScenarioSummary, ScriptError, Timestamp,
+    ApplicationId, AuditAction, Field, LogLine, RUNS_KEPT, RunDetail, RunId, RunStatus, RunSummary,
+    Scenario, ScenarioId, ScenarioSummary, ScriptError, Timestamp,
 };
 use crate::validation::{check_scenario_code, check_scenario_name};
-
-/// How many runs of each scenario are kept; older ones are deleted as new ones are recorded.
-pub const RUNS_KEPT: i64 = 20;
 
 /// A finished run, as the runner hands it to the store.
 pub struct NewRun {

@@ -151,6 +151,30 @@ impl Server {
         (status, body)
     }
 
+    /// Calls a server function that takes JSON (`input = Json`), as `session`.
+    pub async fn call_json_as(
+        &self,
+        session: Option<&Session>,
+        function: &str,
+        args: &Value,
+    ) -> (u16, Value) {
+        let mut request = self
+            .client
+            .post(format!("{}/api/{function}", self.base))
+            .json(args);
+        request = match session {
+            Some(session) => request
+                .header("cookie", session.cookie())
+                .header("x-csrf-token", &session.csrf),
+            None => request.header("x-csrf-token", "-"),
+        };
+        let response = request.send().await.expect("request failed");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, body)
+    }
+
     async fn wait_ready(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
