@@ -1,4 +1,6 @@
 //! `strongroom`: the server binary. Each subcommand is one function; see `cli` for the flags.
+// Leptos view types nest deeply (the scenario editor); the layout query needs more room.
+#![recursion_limit = "256"]
 
 mod cli;
 mod master_key;

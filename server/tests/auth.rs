@@ -112,6 +112,12 @@ async fn state(server: &Server) -> Value {
         let args = [("application_id", id.to_string())];
         let args = args.each_ref().map(|(k, v)| (*k, v.as_str()));
         secrets.push(server.call("list_secrets", &args).await.expect("secrets"));
+        secrets.push(
+            server
+                .call("list_scenarios", &args)
+                .await
+                .expect("scenarios"),
+        );
     }
     let mut state = json!({ "secrets": secrets });
     for function in ["list_applications", "list_users", "get_api_access"] {
@@ -203,11 +209,27 @@ async fn without_a_session_or_its_csrf_token_every_server_function_refuses() {
         .await;
     let viewer = server.create_user("viewer", PASSWORD, "Viewer").await;
     let key = ServiceAccount::create(&server, "Viewer").await;
+    let code = "Logger.write(VoxEngine.getSecretValue('GUARDED')); VoxEngine.terminate();";
+    let scenario_args = json!({ "application_id": app, "name": "guarded", "code": code });
+    let (status, scenario) = server
+        .call_json_as(server.session.as_ref(), "create_scenario", &scenario_args)
+        .await;
+    assert_eq!(status, 200, "{scenario}");
     let (a, s, u) = (app.to_string(), secret.to_string(), viewer.to_string());
     let (a, s, u, k) = (a.as_str(), s.as_str(), u.as_str(), key.key_id.as_str());
+    let sc = scenario["id"].as_i64().expect("scenario id").to_string();
+    let (status, run) = server
+        .call_raw(
+            "run_scenario",
+            &[("application_id", a), ("scenario_id", &sc)],
+        )
+        .await;
+    assert_eq!(status, 200, "{run}");
+    let r = run["summary"]["id"].as_i64().expect("run id").to_string();
+    let (sc, r) = (sc.as_str(), r.as_str());
 
     #[rustfmt::skip]
-    let guarded: [(&str, Args); 23] = [
+    let guarded: [(&str, Args); 31] = [
         ("get_api_access", &[]),
         ("create_service_account", &[("role", "Owner"), ("description", "intruder")]),
         ("revoke_service_account", &[("key_id", k)]),
@@ -231,6 +253,14 @@ async fn without_a_session_or_its_csrf_token_every_server_function_refuses() {
         ("set_user_role", &[("id", u), ("role", "Owner")]),
         ("set_user_disabled", &[("id", u), ("disabled", "true")]),
         ("reset_user_password", &[("id", u), ("password", "intruder-password")]),
+        ("list_scenarios", &[("application_id", a)]),
+        ("get_scenario", &[("application_id", a), ("scenario_id", sc)]),
+        ("create_scenario", &[("application_id", a), ("name", "intruder"), ("code", "VoxEngine.terminate();")]),
+        ("update_scenario", &[("application_id", a), ("scenario_id", sc), ("name", "intruder"), ("code", "x")]),
+        ("delete_scenario", &[("application_id", a), ("scenario_id", sc)]),
+        ("run_scenario", &[("application_id", a), ("scenario_id", sc)]),
+        ("list_runs", &[("application_id", a), ("scenario_id", sc)]),
+        ("get_run", &[("application_id", a), ("scenario_id", sc), ("run_id", r)]),
     ];
     #[rustfmt::skip]
     let public: [(&str, Args); 4] = [

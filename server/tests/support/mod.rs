@@ -134,10 +134,12 @@ impl Server {
         function: &str,
         args: &[(&str, &str)],
     ) -> (u16, Value) {
-        let mut request = self
-            .client
-            .post(format!("{}/api/{function}", self.base))
-            .form(args);
+        let request = self.client.post(format!("{}/api/{function}", self.base));
+        let mut request = if JSON_INPUT.contains(&function) {
+            request.json(&json_args(args))
+        } else {
+            request.form(args)
+        };
         request = match session {
             Some(session) => request
                 .header("cookie", session.cookie())
@@ -405,10 +407,12 @@ impl Server {
         args: &[(&str, &str)],
         headers: &[(&str, &str)],
     ) -> reqwest::Response {
-        let mut request = self
-            .client
-            .post(format!("{}/api/{function}", self.base))
-            .form(args);
+        let request = self.client.post(format!("{}/api/{function}", self.base));
+        let mut request = if JSON_INPUT.contains(&function) {
+            request.json(&json_args(args))
+        } else {
+            request.form(args)
+        };
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
@@ -439,4 +443,21 @@ impl Server {
             .unwrap_or_else(|e| panic!("create_user {username}: {e}"));
         user["id"].as_i64().expect("user id")
     }
+}
+
+/// Server functions that take JSON arguments (`input = Json`) instead of a form.
+pub const JSON_INPUT: [&str; 2] = ["create_scenario", "update_scenario"];
+
+/// Form-style arguments as a JSON object: numbers where they parse as one.
+pub fn json_args(args: &[(&str, &str)]) -> Value {
+    let map = args
+        .iter()
+        .map(|(k, v)| {
+            let value = v
+                .parse::<i64>()
+                .map_or_else(|_| Value::String((*v).to_owned()), Value::from);
+            ((*k).to_owned(), value)
+        })
+        .collect();
+    Value::Object(map)
 }
