@@ -45,6 +45,10 @@ pub enum Command {
     /// Run an application's scenario here and print its log (exit status says how it ended).
     #[command(subcommand)]
     Scenario(ScenarioCommand),
+    /// Internal: runs one scenario for a server or `scenario run`, speaking JSON lines on
+    /// standard input and output.
+    #[command(name = "scenario-worker", hide = true)]
+    ScenarioWorker,
 }
 
 #[derive(Subcommand, Debug)]
@@ -53,7 +57,7 @@ pub enum ScenarioCommand {
     #[command(after_help = "Exit status:\n  \
         0  the scenario called VoxEngine.terminate(), or ended with nothing left to run\n  \
         1  it could not run (no such application or scenario, unreadable data)\n  \
-        3  a script error (the message names the line)\n  \
+        3  an error: in the script (the message names the line), or a failed secret read\n  \
         4  the time limit stopped it\n  \
         5  the 16 MB memory limit stopped it\n\n\
         Example:\n  strongroom scenario run calls greeter --timeout-secs 5\n\n\

@@ -27,6 +27,10 @@ fn main() -> std::process::ExitCode {
         Command::User(command) => run_async(user::run(command)),
         // The one command whose exit status says more than success or failure.
         Command::Scenario(command) => return finish(run_async(scenario::run(command))),
+        // No async runtime, no store, no key: only the sandbox and its pipes.
+        Command::ScenarioWorker => {
+            app::scenario::worker::serve_worker().map_err(|message| anyhow::anyhow!(message))
+        }
     };
     finish(result.map(|()| std::process::ExitCode::SUCCESS))
 }

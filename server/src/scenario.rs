@@ -43,7 +43,8 @@ async fn run_one(
     let id = store.find_scenario(app, scenario).await?.with_context(|| {
         format!("application {application:?} has no scenario named {scenario:?}")
     })?;
-    let runner = ScenarioRunner::new(store.clone(), limits, 1);
+    let program = std::env::current_exe().context("cannot locate the strongroom binary")?;
+    let runner = ScenarioRunner::new(store.clone(), limits, 1).with_worker(program);
     let run = runner
         .run(&Actor::system("cli"), app, id)
         .await

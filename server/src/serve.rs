@@ -147,7 +147,14 @@ pub fn router(options: LeptosOptions, store: SecretStore, config: HttpConfig) ->
     let auth = config.auth;
     // One run per core at a time: each holds a thread for up to the time limit.
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
-    let runner = ScenarioRunner::new(store.clone(), config.scenarios, cores);
+    let mut runner = ScenarioRunner::new(store.clone(), config.scenarios, cores);
+    // Each run in its own process, killed at the deadline (see `app::scenario::worker`).
+    match std::env::current_exe() {
+        Ok(program) => runner = runner.with_worker(program),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot locate the server binary: scenarios run in process")
+        }
+    }
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(platform_api::router(store.clone()))

@@ -280,4 +280,15 @@ async fn the_time_limit_is_configurable() {
     assert_eq!(run["summary"]["status"], "TimedOut");
     assert_eq!(run["error"]["message"], "Stopped after the 1 s time limit.");
     assert_eq!(log_texts(&run), ["start"]);
+
+    // A builtin whose C loop never polls the interrupt hook: the worker process is killed
+    // instead, its log so far kept, and the server goes on serving.
+    let code = "Logger.write('before');\nArray.prototype.reverse.call({ length: 2 ** 53 - 1 });";
+    let id = scenario_id(&server, app, "stuck", code).await;
+    let (status, run) = run_as(&server, server.session.as_ref(), app, id).await;
+    assert_eq!(status, 200, "{run}");
+    assert_eq!(run["summary"]["status"], "TimedOut");
+    assert_eq!(log_texts(&run), ["before"]);
+    let (status, _) = run_as(&server, server.session.as_ref(), app, id - 1).await;
+    assert_eq!(status, 200, "the next run works");
 }

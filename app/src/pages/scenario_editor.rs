@@ -191,7 +191,8 @@ fn Editor(app: ApplicationId, existing: Option<Scenario>) -> impl IntoView {
         }
     };
     let do_run = move || {
-        if saved.get_untracked().is_none() || run.pending().get_untracked() || !may_run {
+        let busy = run.pending().get_untracked() || save.pending().get_untracked();
+        if saved.get_untracked().is_none() || busy || !may_run {
             return;
         }
         let draft = if dirty.get_untracked() && may_write {
@@ -254,10 +255,15 @@ fn Editor(app: ApplicationId, existing: Option<Scenario>) -> impl IntoView {
             select_line(&area, line);
         }
     });
-    let title = existing
-        .as_ref()
-        .map(|s| s.name.clone())
-        .unwrap_or_else(|| "New scenario".to_owned());
+    // The saved name: the heading follows a rename once it is saved.
+    let title = move || {
+        saved.with(|s| {
+            s.as_ref()
+                .map_or_else(|| "New scenario".to_owned(), |s| s.name.clone())
+        })
+    };
+    // The runs panel belongs to the scenario's id, not to each saved version of it.
+    let saved_id = Memo::new(move |_| saved.with(|s| s.as_ref().map(|s| s.id)));
     let back = format!("/applications/{app}/scenarios");
     let general_error = move || server_error.get().and_then(|e| e.general());
     let on_deleted = {
@@ -266,7 +272,7 @@ fn Editor(app: ApplicationId, existing: Option<Scenario>) -> impl IntoView {
     };
 
     view! {
-        <Title text=title.clone() />
+        <Title text=title />
         <div class="page-header">
             <div>
                 <h1>{title}</h1>
@@ -354,10 +360,10 @@ fn Editor(app: ApplicationId, existing: Option<Scenario>) -> impl IntoView {
             <FieldMessage id="scenario-code-error" message=code_error />
         </div>
         <p class="form-error" role="alert">{general_error}</p>
-        {move || saved.get().map(|scenario| view! {
+        {move || saved_id.get().map(|scenario| view! {
             <RunsPanel
                 app=app
-                scenario=scenario.id
+                scenario=scenario
                 latest=latest_run
                 changed=runs_changed
                 step_up=step_up

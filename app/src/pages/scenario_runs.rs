@@ -22,20 +22,22 @@ pub fn RunsPanel(
 ) -> impl IntoView {
     let runs = Resource::new(move || changed.get(), move |_| list_runs(app, scenario));
     let error = RwSignal::new(None::<String>);
-    let open = Action::new(move |run: &RunId| get_run(app, scenario, *run));
+    // The result carries its run id, so a refusal for want of the password can retry it.
+    let open = Action::new(move |run: &RunId| {
+        let run = *run;
+        async move { (run, get_run(app, scenario, run).await) }
+    });
     Effect::new(move |_| match open.value().get() {
-        Some(Ok(detail)) => {
+        Some((_, Ok(detail))) => {
             error.set(None);
             latest.set(Some(detail));
         }
-        Some(Err(PanelError::PasswordRequired)) => {
-            if let Some(run) = open.input().get_untracked() {
-                step_up.set(Some(Callback::new(move |()| {
-                    open.dispatch(run);
-                })));
-            }
+        Some((run, Err(PanelError::PasswordRequired))) => {
+            step_up.set(Some(Callback::new(move |()| {
+                open.dispatch(run);
+            })));
         }
-        Some(Err(err)) => error.set(Some(err.to_string())),
+        Some((_, Err(err))) => error.set(Some(err.to_string())),
         None => {}
     });
 

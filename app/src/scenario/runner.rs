@@ -1,13 +1,15 @@
-//! Runs a stored scenario: loads it, runs it in the sandbox on a blocking thread (QuickJS is
-//! synchronous, and so is `getSecretValue`), and records the run. The panel and the command
-//! line both come through here.
+//! Runs a stored scenario: loads it, runs it in the sandbox, and records the run. The panel and
+//! the command line both come through here, with the sandbox in a worker process (see
+//! `worker`); tests of the store may run it in process, on a blocking thread.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::runtime::Handle;
 use tokio::sync::Semaphore;
 
-use super::runtime::{self, Limits, RunContext, SecretSource};
+use super::runtime::{self, Limits, RunContext, RunHost};
+use super::worker::{self, SecretLookup};
 use crate::model::{ApplicationId, RunDetail, ScenarioId, Source, Timestamp};
 use crate::store::{Actor, NewRun, SecretStore, SecretValue, StoreError};
 
@@ -18,6 +20,17 @@ pub struct ScenarioRunner {
     limits: Limits,
     concurrent: usize,
     slots: Arc<Semaphore>,
+    isolation: Isolation,
+}
+
+/// Where the sandbox runs.
+#[derive(Clone, Debug)]
+enum Isolation {
+    /// On a blocking thread of this process. Nothing can stop a builtin that never polls the
+    /// interrupt hook there, so this is for tests.
+    InProcess,
+    /// In `program scenario-worker`, killed at the deadline.
+    Worker(PathBuf),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -42,7 +55,14 @@ impl ScenarioRunner {
             limits,
             concurrent,
             slots: Arc::new(Semaphore::new(concurrent)),
+            isolation: Isolation::InProcess,
         }
+    }
+
+    /// Runs each scenario in `program scenario-worker` (the server binary itself).
+    pub fn with_worker(mut self, program: PathBuf) -> Self {
+        self.isolation = Isolation::Worker(program);
+        self
     }
 
     pub fn limits(&self) -> Limits {
@@ -60,12 +80,12 @@ impl ScenarioRunner {
         let application = self.store.get_application(app).await?;
         let scenario = self.store.get_scenario(app, id).await?;
         // Waits at most one run's length for a slot.
-        let _slot = tokio::time::timeout(self.limits.wall_clock, self.slots.acquire())
+        let slot = tokio::time::timeout(self.limits.wall_clock, self.slots.clone().acquire_owned())
             .await
             .map_err(|_| RunError::Busy(self.concurrent))?
             .map_err(|_| RunError::Busy(self.concurrent))?;
 
-        let source = StoreSecrets {
+        let secrets = StoreSecrets {
             store: self.store.clone(),
             actor: Actor {
                 source: Source::Scenario,
@@ -73,7 +93,6 @@ impl ScenarioRunner {
             },
             app,
             how: format!("scenario {}", scenario.name),
-            handle: Handle::current(),
         };
         let context = RunContext {
             application_id: app.0,
@@ -84,11 +103,29 @@ impl ScenarioRunner {
         let code = scenario.code;
         let started = Timestamp(chrono::Utc::now().timestamp());
         let clock = Instant::now();
-        let report = tokio::task::spawn_blocking(move || {
-            runtime::run(&code, Box::new(source), &context, limits)
-        })
-        .await
-        .map_err(|e| RunError::Engine(e.to_string()))?;
+        let report = match &self.isolation {
+            Isolation::Worker(program) => {
+                let mut secrets = secrets;
+                let report =
+                    worker::run_in_worker(program, code, context, limits, &mut secrets).await;
+                drop(slot);
+                report
+            }
+            Isolation::InProcess => {
+                let host = BlockingSecrets {
+                    secrets,
+                    handle: Handle::current(),
+                };
+                // The slot goes with the thread: a dropped request does not free it early.
+                tokio::task::spawn_blocking(move || {
+                    let report = runtime::run(&code, Box::new(host), &context, limits);
+                    drop(slot);
+                    report
+                })
+                .await
+                .map_err(|e| RunError::Engine(e.to_string()))?
+            }
+        };
         let duration_ms = i64::try_from(clock.elapsed().as_millis()).unwrap_or(i64::MAX);
 
         let summary = self
@@ -120,21 +157,30 @@ struct StoreSecrets {
     actor: Actor,
     app: ApplicationId,
     how: String,
-    handle: Handle,
 }
 
-impl SecretSource for StoreSecrets {
-    fn secret_value(&mut self, name: &str) -> Result<Option<SecretValue>, String> {
-        let read = self.handle.block_on(self.store.read_secret_by_name(
-            &self.actor,
-            self.app,
-            name,
-            &self.how,
-        ));
+impl SecretLookup for StoreSecrets {
+    async fn lookup(&mut self, name: &str) -> Result<Option<SecretValue>, String> {
+        let read = self
+            .store
+            .read_secret_by_name(&self.actor, self.app, name, &self.how)
+            .await;
         read.map_err(|err| {
             // The cause goes to the server log; the run's log says only that the read failed.
             tracing::error!(error = %err, "a scenario's secret read failed");
             "Strongroom could not read secrets for this run; see the server log.".to_owned()
         })
+    }
+}
+
+/// `StoreSecrets` for the in-process sandbox, which calls from a blocking thread.
+struct BlockingSecrets {
+    secrets: StoreSecrets,
+    handle: Handle,
+}
+
+impl RunHost for BlockingSecrets {
+    fn secret_value(&mut self, name: &str) -> Result<Option<SecretValue>, String> {
+        self.handle.block_on(self.secrets.lookup(name))
     }
 }

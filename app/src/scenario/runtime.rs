@@ -1,7 +1,11 @@
 //! The sandbox a scenario runs in: one QuickJS runtime per run, with a heap limit, a stack
 //! limit and an interrupt hook for the wall clock. QuickJS without its `std`/`os` modules has
 //! no file, network or process access; a scenario sees only the VoxEngine subset that
-//! `prelude.js` defines and the secrets its `SecretSource` hands out.
+//! `prelude.js` defines and the secrets its `RunHost` hands out.
+//!
+//! The interrupt hook is polled by the interpreter, not by every builtin: a few C loops over an
+//! array-like's `length` never poll it. The server therefore runs this in a worker process
+//! (`worker`) that it kills at the deadline; the in-process call is for tests and the worker.
 
 use rquickjs::function::Opt;
 use rquickjs::{CaughtError, Context, Ctx, Function, Object, Runtime};
@@ -21,6 +25,8 @@ const MAX_STACK_BYTES: usize = 512 * 1024;
 const MAX_LOG_LINES: usize = 1000;
 const MAX_LOG_BYTES: usize = 256 * 1024;
 const MAX_LINE_CHARS: usize = 8192;
+/// How many different names one run may look up (each distinct read is audited once per run).
+pub const MAX_SECRET_NAMES: usize = 1000;
 
 /// What a run may use.
 #[derive(Clone, Copy, Debug)]
@@ -39,14 +45,18 @@ impl Default for Limits {
     }
 }
 
-/// Where `VoxEngine.getSecretValue` looks names up. `Ok(None)` for a name with no secret;
-/// `Err` when the lookup itself failed, which ends the run with that message.
-pub trait SecretSource {
+/// What a run needs from outside the sandbox.
+pub trait RunHost {
+    /// The value of the secret `name`: `Ok(None)` when there is none; `Err` when the lookup
+    /// failed, which ends the run with that message. Asked at most once per name per run.
     fn secret_value(&mut self, name: &str) -> Result<Option<SecretValue>, String>;
+
+    /// A line was added to the log (the worker streams them, so a killed run keeps its log).
+    fn logged(&mut self, _line: &LogLine) {}
 }
 
 /// What the `AppEvents` handlers receive besides the event's name.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct RunContext {
     pub application_id: i64,
     pub application_name: String,
@@ -73,7 +83,9 @@ struct RunState {
     /// A failure outside the script (a secret lookup): ends the run as an error.
     host_failure: RefCell<Option<String>>,
     log: RefCell<Log>,
-    source: RefCell<Box<dyn SecretSource>>,
+    host: RefCell<Box<dyn RunHost>>,
+    /// Values already read in this run, by name: a loop over one name reads (and audits) once.
+    reads: RefCell<std::collections::HashMap<String, Option<String>>>,
 }
 
 impl RunState {
@@ -100,46 +112,46 @@ struct Log {
 }
 
 impl Log {
-    fn write(&mut self, text: String) {
+    /// Adds a line (cut to `MAX_LINE_CHARS`), or the one note that the log is full; the line
+    /// kept, if any.
+    fn write(&mut self, text: &str) -> Option<LogLine> {
         if self.truncated {
-            return;
+            return None;
         }
+        let text = cut(text, MAX_LINE_CHARS, " [line cut]");
         if self.lines.len() >= MAX_LOG_LINES || self.bytes + text.len() > MAX_LOG_BYTES {
             self.truncated = true;
-            self.push(format!(
+            return Some(self.push(format!(
                 "[Strongroom: log cut here; a run keeps at most {MAX_LOG_LINES} lines and \
                  {} KB]",
                 MAX_LOG_BYTES / 1024
-            ));
-            return;
+            )));
         }
-        let text = if text.chars().count() > MAX_LINE_CHARS {
-            let mut cut: String = text.chars().take(MAX_LINE_CHARS).collect();
-            cut.push_str(" [line cut]");
-            cut
-        } else {
-            text
-        };
         self.bytes += text.len();
-        self.push(text);
+        Some(self.push(text))
     }
 
-    fn push(&mut self, text: String) {
-        self.lines.push(LogLine {
+    fn push(&mut self, text: String) -> LogLine {
+        let line = LogLine {
             at_ms: chrono::Utc::now().timestamp_millis(),
             text,
-        });
+        };
+        self.lines.push(line.clone());
+        line
+    }
+}
+
+/// `text`, or its first `max` characters followed by `marker`.
+fn cut(text: &str, max: usize, marker: &str) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}{marker}", &text[..end]),
+        None => text.to_owned(),
     }
 }
 
 /// Runs `code` to its end: top-level code, then the `Started` handlers, promise jobs, and the
 /// `Terminating` handlers. Blocking and CPU-bound: call it off the async runtime.
-pub fn run(
-    code: &str,
-    source: Box<dyn SecretSource>,
-    context: &RunContext,
-    limits: Limits,
-) -> RunReport {
+pub fn run(code: &str, host: Box<dyn RunHost>, context: &RunContext, limits: Limits) -> RunReport {
     let started = Instant::now();
     let state = Rc::new(RunState {
         deadline: started + limits.wall_clock,
@@ -148,14 +160,19 @@ pub fn run(
         timed_out: Cell::new(false),
         host_failure: RefCell::new(None),
         log: RefCell::new(Log::default()),
-        source: RefCell::new(source),
+        host: RefCell::new(host),
+        reads: RefCell::new(std::collections::HashMap::new()),
     });
     let outcome = execute(code, &state, context, limits);
-    let (status, error) = match outcome {
+    let (status, mut error) = match outcome {
         Ok(()) if state.terminate_requested.get() => (RunStatus::Terminated, None),
         Ok(()) => (RunStatus::Ended, None),
         Err(failure) => classify(&state, failure, limits),
     };
+    // A thrown message is the script's to choose: keep it to a log line's size.
+    if let Some(error) = &mut error {
+        error.message = cut(&error.message, MAX_LINE_CHARS, " [message cut]");
+    }
     let log = std::mem::take(&mut state.log.borrow_mut().lines);
     RunReport {
         status,
@@ -260,6 +277,15 @@ fn execute(
             after_terminate(state, started)?;
         }
         run_jobs(&ctx, state)?;
+        // Jobs still queued after terminate() run with every hook switched off (and each is
+        // cut at its first interrupt check), so none of them acts in the Terminating phase.
+        if state.stopping() {
+            while ctx.execute_pending_job() {
+                if state.timed_out.get() {
+                    return Err(Failure::Interrupted);
+                }
+            }
+        }
         // The session is ending, by terminate() or for want of anything left to do.
         state.in_terminating.set(true);
         dispatch
@@ -303,12 +329,26 @@ fn install_prelude<'js>(ctx: &Ctx<'js>, state: &Rc<RunState>) -> Result<Function
 
     let reader = Rc::clone(state);
     let get_secret = Function::new(ctx.clone(), move |name: String| -> Option<String> {
-        if name.is_empty() || reader.stopping() || reader.host_failure.borrow().is_some() {
+        // Past the deadline or after terminate(): no read (the interrupt check ends the run).
+        if name.is_empty() || reader.should_interrupt() {
             return None;
         }
-        let found = reader.source.borrow_mut().secret_value(&name);
+        if let Some(known) = reader.reads.borrow().get(&name) {
+            return known.clone();
+        }
+        if reader.reads.borrow().len() >= MAX_SECRET_NAMES {
+            *reader.host_failure.borrow_mut() = Some(format!(
+                "A run may read at most {MAX_SECRET_NAMES} different secret names."
+            ));
+            return None;
+        }
+        let found = reader.host.borrow_mut().secret_value(&name);
         match found {
-            Ok(value) => value.map(|v| v.expose().to_owned()),
+            Ok(value) => {
+                let value = value.map(|v| v.expose().to_owned());
+                reader.reads.borrow_mut().insert(name, value.clone());
+                value
+            }
             Err(message) => {
                 // Ends the run at the next interrupt check; the script sees `undefined`.
                 *reader.host_failure.borrow_mut() = Some(message);
@@ -326,8 +366,12 @@ fn install_prelude<'js>(ctx: &Ctx<'js>, state: &Rc<RunState>) -> Result<Function
 
     let writer = Rc::clone(state);
     let write = Function::new(ctx.clone(), move |text: Opt<String>| {
-        if !writer.stopping() {
-            writer.log.borrow_mut().write(text.0.unwrap_or_default());
+        if writer.stopping() {
+            return;
+        }
+        let kept = writer.log.borrow_mut().write(&text.0.unwrap_or_default());
+        if let Some(line) = kept {
+            writer.host.borrow_mut().logged(&line);
         }
     })
     .map_err(|e| failure(ctx, e))?;
@@ -364,14 +408,15 @@ fn failure(ctx: &Ctx<'_>, error: rquickjs::Error) -> Failure {
     }
     match CaughtError::from_error(ctx, error) {
         CaughtError::Exception(exception) => {
-            let message = exception.message().unwrap_or_default();
-            if message == "out of memory" {
-                return Failure::OutOfMemory;
-            }
-            if message == "interrupted" {
+            // The interrupt hook's error is uncatchable: a script cannot fake it.
+            if exception.as_object().as_value().is_uncatchable_error() {
                 return Failure::Interrupted;
             }
+            let message = exception.message().unwrap_or_default();
             let name: Option<String> = exception.get("name").ok();
+            if name.as_deref() == Some("InternalError") && message.starts_with("out of memory") {
+                return Failure::OutOfMemory;
+            }
             let stack = exception.stack().unwrap_or_default();
             Failure::Script(ScriptError {
                 message: match name {

@@ -1,6 +1,6 @@
 //! The sandbox on its own, with an in-memory secret source.
 
-use super::runtime::{Limits, RunContext, RunReport, SecretSource, run};
+use super::runtime::{Limits, RunContext, RunHost, RunReport, run};
 use crate::model::RunStatus;
 use crate::store::SecretValue;
 use std::cell::RefCell;
@@ -24,7 +24,7 @@ struct Secrets {
     asked: Rc<RefCell<Vec<String>>>,
 }
 
-impl SecretSource for Secrets {
+impl RunHost for Secrets {
     fn secret_value(&mut self, name: &str) -> Result<Option<SecretValue>, String> {
         self.asked.borrow_mut().push(name.to_owned());
         Ok(self.values.get(name).cloned().map(SecretValue::new))
@@ -260,7 +260,6 @@ fn no_host_access_is_exposed() {
         Logger.write(names.filter((n) => typeof globalThis[n] !== 'undefined').join(',') || 'none');
         try { eval('import("os")').catch((e) => Logger.write(`import refused: ${e.name}`)); }
         catch (e) { Logger.write(`import refused: ${e.name}`); }
-        VoxEngine.addEventListener(AppEvents.Started, () => VoxEngine.terminate());
     "#;
     let report = run_code(code, &[]);
     let log = texts(&report);
@@ -287,7 +286,7 @@ fn the_voxengine_objects_cannot_be_replaced() {
 #[test]
 fn a_failed_secret_lookup_ends_the_run_as_an_error() {
     struct Broken;
-    impl SecretSource for Broken {
+    impl RunHost for Broken {
         fn secret_value(&mut self, _: &str) -> Result<Option<SecretValue>, String> {
             Err("the secret store is unavailable".into())
         }
@@ -317,4 +316,71 @@ fn a_long_log_is_cut_with_a_note() {
     assert_eq!(report.log.len(), 1001);
     assert!(report.log[1000].text.contains("log cut"));
     assert!(report.log.windows(2).all(|w| w[0].at_ms <= w[1].at_ms));
+}
+
+#[test]
+fn a_name_is_read_once_per_run() {
+    let code = "for (let i = 0; i < 5000; i++) VoxEngine.getSecretValue('test');\n\
+                for (let i = 0; i < 5000; i++) VoxEngine.getSecretValue('missing');\n\
+                Logger.write(VoxEngine.getSecretValue('test')); VoxEngine.terminate();";
+    let (report, asked) = run_with(code, &[("test", "cached")], Limits::default());
+    assert_eq!(texts(&report), ["cached"]);
+    assert_eq!(
+        asked,
+        ["test", "missing"],
+        "each name reaches the store (and the audit log) once"
+    );
+}
+
+#[test]
+fn thrown_messages_are_cut_to_a_line() {
+    let report = run_code("throw new Error('x'.repeat(1000000));", &[]);
+    assert_eq!(report.status, RunStatus::Error);
+    let message = report.error.expect("an error").message;
+    assert!(message.len() < 9000, "{} bytes", message.len());
+    assert!(message.ends_with("[message cut]"));
+}
+
+#[test]
+fn a_long_line_is_cut_and_the_log_goes_on() {
+    let report = run_code(
+        "Logger.write('y'.repeat(300000)); Logger.write('after'); VoxEngine.terminate();",
+        &[],
+    );
+    let log = texts(&report);
+    assert_eq!(
+        log.len(),
+        2,
+        "{:?}",
+        log.iter().map(|l| l.len()).collect::<Vec<_>>()
+    );
+    assert!(log[0].ends_with("[line cut]"));
+    assert_eq!(log[1], "after");
+}
+
+#[test]
+fn jobs_queued_before_terminate_do_not_run_after_it() {
+    let code = r#"
+        VoxEngine.addEventListener(AppEvents.Started, async () => {
+          Promise.resolve().then(() => Logger.write(`late ${VoxEngine.getSecretValue('test')}`));
+          VoxEngine.terminate();
+        });
+        VoxEngine.addEventListener(AppEvents.Terminating, () => Logger.write('terminating'));
+    "#;
+    let (report, asked) = run_with(code, &[("test", "v")], Limits::default());
+    assert_eq!(report.status, RunStatus::Terminated, "{:?}", report.error);
+    assert_eq!(texts(&report), ["terminating"]);
+    assert!(asked.is_empty(), "{asked:?}");
+}
+
+#[test]
+fn a_script_cannot_fake_the_engine_statuses() {
+    for code in [
+        "throw new Error('out of memory');",
+        "throw new Error('interrupted');",
+        "const e = new Error('x'); e.name = 'InternalError'; e.message = 'interrupted'; throw e;",
+    ] {
+        let report = run_code(code, &[]);
+        assert_eq!(report.status, RunStatus::Error, "{code}");
+    }
 }
