@@ -942,8 +942,9 @@ impl Fuzz<'_> {
                 .iter()
                 .any(|(n, v)| n == "cmd" && String::from_utf8_lossy(v).contains("DelApplication"));
         params.retain(|(n, v)| !self.names_sentinel(n, v, deletes_applications));
-        // What the server will run if it accepts the request.
-        let effective = if path_style {
+        // What the server will run if it accepts the request. `/platform_api/` with an empty
+        // method is `/platform_api`: the method comes from `cmd`.
+        let effective = if path_style && !method.is_empty() {
             Some(method.clone())
         } else {
             params
