@@ -262,6 +262,9 @@ fn Editor(app: ApplicationId, existing: Option<Scenario>) -> impl IntoView {
                 .map_or_else(|| "New scenario".to_owned(), |s| s.name.clone())
         })
     };
+    let page_title = existing
+        .as_ref()
+        .map_or_else(|| "New scenario".to_owned(), |s| s.name.clone());
     // The runs panel belongs to the scenario's id, not to each saved version of it.
     let saved_id = Memo::new(move |_| saved.with(|s| s.as_ref().map(|s| s.id)));
     let back = format!("/applications/{app}/scenarios");
@@ -272,7 +275,9 @@ fn Editor(app: ApplicationId, existing: Option<Scenario>) -> impl IntoView {
     };
 
     view! {
-        <Title text=title />
+        // The document title is fixed at load: leptos_meta may read it after this page is
+        // gone, when the signals behind the heading no longer exist.
+        <Title text=page_title />
         <div class="page-header">
             <div>
                 <h1>{title}</h1>
