@@ -192,6 +192,17 @@ enum Failure {
     Engine(String),
 }
 
+/// What a run stopped at the wall-clock limit reports, here or by the worker's parent.
+pub fn time_limit_error(limits: Limits) -> ScriptError {
+    ScriptError {
+        message: format!(
+            "Stopped after the {} s time limit.",
+            limits.wall_clock.as_secs_f64()
+        ),
+        line: None,
+    }
+}
+
 fn classify(
     state: &RunState,
     failure: Failure,
@@ -207,17 +218,7 @@ fn classify(
         );
     }
     if state.timed_out.get() {
-        let message = format!(
-            "Stopped after the {} s time limit.",
-            limits.wall_clock.as_secs_f64()
-        );
-        return (
-            RunStatus::TimedOut,
-            Some(ScriptError {
-                message,
-                line: None,
-            }),
-        );
+        return (RunStatus::TimedOut, Some(time_limit_error(limits)));
     }
     match failure {
         // `terminate()` then code that kept running: the run still ended by terminate.

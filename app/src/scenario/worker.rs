@@ -194,17 +194,7 @@ async fn drive(
             Ok(next) => next,
             Err(_) => {
                 let _ = child.kill().await;
-                let message = format!(
-                    "Stopped after the {} s time limit.",
-                    limits.wall_clock.as_secs_f64()
-                );
-                return Ok((
-                    RunStatus::TimedOut,
-                    Some(ScriptError {
-                        message,
-                        line: None,
-                    }),
-                ));
+                return Ok((RunStatus::TimedOut, Some(runtime::time_limit_error(limits))));
             }
         };
         let Ok(Some(line)) = next else {

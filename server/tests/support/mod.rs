@@ -135,22 +135,12 @@ impl Server {
         args: &[(&str, &str)],
     ) -> (u16, Value) {
         let request = self.client.post(format!("{}/api/{function}", self.base));
-        let mut request = if JSON_INPUT.contains(&function) {
+        let request = if JSON_INPUT.contains(&function) {
             request.json(&json_args(args))
         } else {
             request.form(args)
         };
-        request = match session {
-            Some(session) => request
-                .header("cookie", session.cookie())
-                .header("x-csrf-token", &session.csrf),
-            None => request.header("x-csrf-token", "-"),
-        };
-        let response = request.send().await.expect("request failed");
-        let status = response.status().as_u16();
-        let text = response.text().await.expect("body");
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        (status, body)
+        send_as(session, request).await
     }
 
     /// Calls a server function that takes JSON (`input = Json`), as `session`.
@@ -160,21 +150,11 @@ impl Server {
         function: &str,
         args: &Value,
     ) -> (u16, Value) {
-        let mut request = self
+        let request = self
             .client
             .post(format!("{}/api/{function}", self.base))
             .json(args);
-        request = match session {
-            Some(session) => request
-                .header("cookie", session.cookie())
-                .header("x-csrf-token", &session.csrf),
-            None => request.header("x-csrf-token", "-"),
-        };
-        let response = request.send().await.expect("request failed");
-        let status = response.status().as_u16();
-        let text = response.text().await.expect("body");
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        (status, body)
+        send_as(session, request).await
     }
 
     async fn wait_ready(&mut self) {
@@ -443,6 +423,22 @@ impl Server {
             .unwrap_or_else(|e| panic!("create_user {username}: {e}"));
         user["id"].as_i64().expect("user id")
     }
+}
+
+/// Sends a server-function request as `session` (or signed out, with the header the panel
+/// sends then): the status and the decoded body (a string when it is not JSON).
+async fn send_as(session: Option<&Session>, request: reqwest::RequestBuilder) -> (u16, Value) {
+    let request = match session {
+        Some(session) => request
+            .header("cookie", session.cookie())
+            .header("x-csrf-token", &session.csrf),
+        None => request.header("x-csrf-token", "-"),
+    };
+    let response = request.send().await.expect("request failed");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, body)
 }
 
 /// Server functions that take JSON arguments (`input = Json`) instead of a form.
