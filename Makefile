@@ -19,15 +19,16 @@ INTEROP_VENV := $(TOOLS)/interop-venv
 # apt-get needs root; a developer's account gets sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run build test test-rust test-e2e test-interop tools test-tools interop-tools lint fmt clean
+.PHONY: run build test test-rust test-e2e test-interop bench tools test-tools interop-tools bench-tools lint fmt clean
 
 ## run: build in release mode and serve the panel at http://127.0.0.1:3000 (data in ./data)
 run: build
 	./$(RELEASE_BIN) serve
 
-## build: release build of the server and the optimised wasm bundle
+## build: release build of the server and the optimised wasm bundle, with content-hashed
+## asset names and .br/.gz copies of each asset
 build: tools
-	cargo leptos build --release
+	cargo leptos build --release --precompress
 
 ## test: Rust unit and integration tests, the Playwright suite and the official Python client,
 ## both against the release build
@@ -43,6 +44,11 @@ test-e2e: build test-tools
 # The official Voximplant Python client (pinned in requirements.txt) over HTTPS.
 test-interop: build interop-tools
 	$(INTEROP_VENV)/bin/python server/tests/interop/python_client.py --binary $(RELEASE_BIN) --site-root target/site
+
+## bench: release build, then every benchmark in bench/run.py; rewrites BENCHMARKS.md
+## (about 5 minutes; run it on an otherwise idle machine)
+bench: build test-tools interop-tools bench-tools
+	$(INTEROP_VENV)/bin/python bench/run.py
 
 ## lint: formatting and clippy, as CI expects them clean (the wasm crate needs the wasm target)
 lint: tools
@@ -76,6 +82,10 @@ test-tools:
 	@if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then \
 		cd end2end && npm ci --no-audit --no-fund; \
 	fi
+
+## bench-tools: wrk, the HTTP load generator (Debian)
+bench-tools:
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y wrk; }
 
 ## interop-tools: a Python venv with the official Voximplant API client
 interop-tools:

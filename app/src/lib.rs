@@ -15,7 +15,7 @@ pub mod store;
 pub mod validation;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
@@ -39,7 +39,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light" />
                 // No favicon: an empty data URI spares a request that would 404.
                 <link rel="icon" href="data:," />
-                <HydrationScripts options />
+                <HydrationScripts options=options.clone() />
+                <HashedStylesheet options id="strongroom" />
                 <MetaTags />
             </head>
             <body>
@@ -85,7 +86,6 @@ pub fn App() -> impl IntoView {
     provide_context(CurrentUser(Resource::new(|| (), |_| current_user())));
 
     view! {
-        <Stylesheet id="strongroom" href="/pkg/strongroom.css" />
         <Title formatter=|page: String| {
             if page.is_empty() { "Strongroom".to_owned() } else { format!("{page} · Strongroom") }
         } />

@@ -1,4 +1,4 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, createWriteStream, WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -147,6 +147,22 @@ export class StrongroomServer {
       if (Date.now() > deadline) throw new Error(`no setup code in ${this.logPath}:\n${this.log}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+  }
+
+  /**
+   * `strongroom secret import APP` on this server's data directory (as an operator would, while
+   * it runs): `count` secrets named key_000, key_001, ... with values value-0, value-1, ...
+   */
+  importSecrets(application: string, count: number): void {
+    const lines = Array.from({ length: count }, (_, i) =>
+      JSON.stringify({ name: `key_${String(i).padStart(3, '0')}`, value: `value-${i}` }),
+    ).join('\n');
+    const result = spawnSync(
+      binary,
+      ['secret', 'import', application, '--data-dir', path.join(this.dataDir, 'data')],
+      { input: lines, encoding: 'utf8', env: { ...process.env, STRONGROOM_MASTER_KEY: '' } },
+    );
+    if (result.status !== 0) throw new Error(`secret import failed: ${result.stderr}`);
   }
 
   async dispose(): Promise<void> {

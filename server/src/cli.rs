@@ -45,6 +45,9 @@ pub enum Command {
     /// Run an application's scenario here and print its log (exit status says how it ended).
     #[command(subcommand)]
     Scenario(ScenarioCommand),
+    /// Import secrets into an application from a file (all or nothing).
+    #[command(subcommand)]
+    Secret(SecretCommand),
     /// Internal: runs one scenario for a server or `scenario run`, speaking JSON lines on
     /// standard input and output.
     #[command(name = "scenario-worker", hide = true)]
@@ -77,6 +80,25 @@ pub enum ScenarioCommand {
     List {
         /// The application's short name, full name, or id.
         application: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SecretCommand {
+    /// Create many secrets in one transaction, from JSON lines: one object per line with
+    /// "name", "value" and optionally "description". Nothing is created if any line is invalid
+    /// or names a secret that exists.
+    #[command(after_help = "Example:\n  \
+        printf '%s\\n' '{\"name\":\"sip_password\",\"value\":\"s3cr3t\"}' \\\n    \
+        | strongroom secret import calls\n\n\
+        Each created secret gets an audit record (secret.create, detail import) naming the command line.")]
+    Import {
+        /// The application's short name (`calls`), full name, or id.
+        application: String,
+        /// The JSON-lines file; `-` or nothing reads standard input.
+        file: Option<PathBuf>,
         #[command(flatten)]
         store: StoreArgs,
     },

@@ -8,6 +8,7 @@ mod open_store;
 mod platform_api;
 mod request_guard;
 mod scenario;
+mod secret_cli;
 mod security_headers;
 mod serve;
 mod service_account;
@@ -25,6 +26,7 @@ fn main() -> std::process::ExitCode {
         Command::Serve(args) => run_async(serve::run(args)),
         Command::ServiceAccount(command) => run_async(service_account::run(command)),
         Command::User(command) => run_async(user::run(command)),
+        Command::Secret(command) => run_async(secret_cli::run(command)),
         // The one command whose exit status says more than success or failure.
         Command::Scenario(command) => return finish(run_async(scenario::run(command))),
         // No async runtime, no store, no key: only the sandbox and its pipes.

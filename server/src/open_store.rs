@@ -66,3 +66,21 @@ pub async fn open(args: &StoreArgs) -> anyhow::Result<(SecretStore, KeySource)> 
         }
     }
 }
+
+/// An application named on the command line: by short name, full name, or id.
+pub async fn find_application(
+    store: &SecretStore,
+    name: &str,
+) -> anyhow::Result<app::model::ApplicationId> {
+    use app::model::ApplicationId;
+    let short = store.account().short_application_name(name);
+    if let Some(id) = store.find_application(short).await? {
+        return Ok(id);
+    }
+    if let Ok(id) = name.parse::<i64>()
+        && store.get_application(ApplicationId(id)).await.is_ok()
+    {
+        return Ok(ApplicationId(id));
+    }
+    anyhow::bail!("no application is named {name:?}")
+}

@@ -3,12 +3,13 @@
 //! same sandbox, the same audit records, kept with the scenario's latest runs.
 
 use anyhow::Context;
-use app::model::{ApplicationId, RunStatus};
+use app::model::RunStatus;
 use app::scenario::ScenarioRunner;
 use app::store::{Actor, SecretStore};
 use std::process::ExitCode;
 
 use crate::cli::ScenarioCommand;
+use crate::open_store::find_application;
 use crate::service_account::open;
 
 pub async fn run(command: ScenarioCommand) -> anyhow::Result<ExitCode> {
@@ -94,20 +95,6 @@ async fn list(store: &SecretStore, application: &str) -> anyhow::Result<()> {
         println!("{:<32}  {:<19}  {last}", scenario.name, scenario.modified);
     }
     Ok(())
-}
-
-/// An application by short name, full name, or id.
-async fn find_application(store: &SecretStore, name: &str) -> anyhow::Result<ApplicationId> {
-    let short = store.account().short_application_name(name);
-    if let Some(id) = store.find_application(short).await? {
-        return Ok(id);
-    }
-    if let Ok(id) = name.parse::<i64>()
-        && store.get_application(ApplicationId(id)).await.is_ok()
-    {
-        return Ok(ApplicationId(id));
-    }
-    anyhow::bail!("no application is named {name:?}")
 }
 
 #[cfg(test)]

@@ -17,7 +17,13 @@ pub struct HeaderConfig {
 }
 
 pub async fn layer(State(config): State<HeaderConfig>, request: Request, next: Next) -> Response {
-    let assets = request.uri().path().starts_with("/pkg/");
+    let asset = request.uri().path().strip_prefix("/pkg/").map(|name| {
+        if is_hashed(name) {
+            IMMUTABLE
+        } else {
+            "no-cache"
+        }
+    });
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     set_if_missing(headers, header::CONTENT_SECURITY_POLICY, FALLBACK_CSP);
@@ -35,11 +41,13 @@ pub async fn layer(State(config): State<HeaderConfig>, request: Request, next: N
         HeaderValue::from_static("same-origin"),
     );
     // Pages, server functions and API answers can hold values: never stored by any cache.
-    // Assets are revalidated (they are not secret, and not yet content-hashed).
+    // Assets are not secret: content-hashed ones keep for a year, others are revalidated.
+    let found = response.status().is_success();
+    let headers = response.headers_mut();
     set_if_missing(
         headers,
         header::CACHE_CONTROL,
-        if assets { "no-cache" } else { "no-store" },
+        asset.filter(|_| found).unwrap_or("no-store"),
     );
     if config.https {
         headers.insert(
@@ -50,8 +58,39 @@ pub async fn layer(State(config): State<HeaderConfig>, request: Request, next: N
     response
 }
 
+/// A year, and no revalidation: the name changes whenever the content does.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// `strongroom.<hash>.wasm` (cargo-leptos' `hash-files`): a middle part of 16 or more
+/// base64url characters. A hash-less name may be rebuilt in place.
+fn is_hashed(file_name: &str) -> bool {
+    let parts: Vec<&str> = file_name.split('.').collect();
+    parts.len() >= 3
+        && parts[1..parts.len() - 1].iter().any(|part| {
+            part.len() >= 16
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
+}
+
 fn set_if_missing(headers: &mut HeaderMap, name: HeaderName, value: &'static str) {
     if !headers.contains_key(&name) {
         headers.insert(name, HeaderValue::from_static(value));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_hashed;
+
+    #[test]
+    fn only_content_hashed_names_count_as_hashed() {
+        assert!(is_hashed("strongroom.jq4XNY1A3yG0XW-rq3U7gA.wasm"));
+        assert!(is_hashed("strongroom.jq4XNY1A3yG0XW-rq3U7gA.wasm.br"));
+        assert!(!is_hashed("strongroom.wasm"));
+        assert!(!is_hashed("strongroom.css"));
+        assert!(!is_hashed("strongroom_bg.wasm.d.ts"));
+        assert!(!is_hashed("../strongroom.jq4XNY1A3yG0XW%2Frq3U7gA.wasm"));
     }
 }

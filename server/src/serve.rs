@@ -13,6 +13,7 @@ use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::ServeArgs;
@@ -66,6 +67,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .site_pkg_dir("pkg")
         .env(Env::PROD)
         .site_addr(args.listen)
+        .hash_files(asset_names_are_hashed())
         .build();
     let config = HttpConfig::from_args(&args);
     first_user(&store, &args).await?;
@@ -188,8 +190,20 @@ pub fn router(options: LeptosOptions, store: SecretStore, config: HttpConfig) ->
             },
             security_headers::layer,
         ))
+        // Pages and JSON are compressed on the fly (br or gzip, as the client accepts); the
+        // assets are served from their precompressed .br/.gz copies and pass through as they are.
+        .layer(CompressionLayer::new())
         // A bug must cost one request a 500, never the connection or the process.
         .layer(CatchPanicLayer::custom(panic_response))
+}
+
+/// True when the release build left `hash.txt` (the content-hashed asset names) next to this
+/// binary, where Leptos looks for it. A test or debug binary has none and links the plain names.
+fn asset_names_are_hashed() -> bool {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("hash.txt").is_file()))
+        .unwrap_or(false)
 }
 
 /// Makes sure someone can sign in: the Owner from STRONGROOM_ADMIN_USER and

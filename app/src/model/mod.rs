@@ -115,6 +115,10 @@ pub struct SecretMeta {
     pub last_read: Option<Timestamp>,
 }
 
+/// Page sizes the Secrets page offers, and the one it starts with.
+pub const SECRET_PAGE_SIZES: [i64; 4] = [25, 50, 100, 200];
+pub const SECRET_PAGE_DEFAULT: i64 = 50;
+
 /// One page of a filtered secret list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SecretPage {

@@ -8,6 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::params::ParamsMap;
 
+use super::url_encode;
 use crate::components::can;
 use crate::model::{AuditAction, AuditEntry, AuditPage, AuditQuery, Permission, Timestamp};
 use crate::server_fns::audit_log;
@@ -38,7 +39,7 @@ fn audit_url(values: &[(&str, String)], before: Option<i64>) -> String {
     let mut pairs: Vec<String> = values
         .iter()
         .filter(|(_, v)| !v.trim().is_empty())
-        .map(|(k, v)| format!("{k}={}", js_encode(v.trim())))
+        .map(|(k, v)| format!("{k}={}", url_encode(v.trim())))
         .collect();
     if let Some(before) = before {
         pairs.push(format!("before={before}"));
@@ -48,19 +49,6 @@ fn audit_url(values: &[(&str, String)], before: Option<i64>) -> String {
     } else {
         format!("/audit?{}", pairs.join("&"))
     }
-}
-
-/// Percent-encodes a query value (the browser's `encodeURIComponent`, without a dependency).
-fn js_encode(value: &str) -> String {
-    let mut out = String::new();
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 #[component]

@@ -26,3 +26,16 @@ pub use sign_in::{SetupPage, SignInPage};
 pub use top_bar::TopBar;
 pub use users::UsersPage;
 pub use workspace::{ApplicationWorkspace, WorkspaceIndex, use_application_id};
+
+/// Percent-encodes a query value (the browser's `encodeURIComponent`, without a dependency).
+pub(crate) fn url_encode(value: &str) -> String {
+    let mut out = String::new();
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}

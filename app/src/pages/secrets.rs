@@ -2,14 +2,20 @@
 //! user whose role may read values clicks Reveal (or Copy, which never shows it), having typed
 //! their password within the last few minutes; every such read is audited.
 
+use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::params::ParamsMap;
 
 use super::secret_dialog::SecretDialog;
-use super::use_application_id;
+use super::{url_encode, use_application_id};
 use crate::components::{ConfirmDialog, StepUpDialog, can};
 use crate::error::PanelError;
-use crate::model::{ApplicationId, Permission, SecretMeta, SecretPage};
+use crate::model::{
+    ApplicationId, Permission, SECRET_PAGE_DEFAULT, SECRET_PAGE_SIZES, SecretMeta, SecretPage,
+};
 use crate::server_fns::{ReadPurpose, delete_secret, list_secrets, read_secret_value};
 
 #[derive(Clone)]
@@ -19,21 +25,98 @@ enum Open {
     Delete(SecretMeta),
 }
 
+/// What the URL asks the Secrets page for: `?q=<name part>&page=<1-based>&size=<page size>`.
+/// Kept in the URL so a filtered page survives a reload and can be shared.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+struct ListQuery {
+    name_part: String,
+    page: i64,
+    size: i64,
+}
+
+impl ListQuery {
+    fn from_params(params: &ParamsMap) -> Self {
+        let size = params
+            .get("size")
+            .and_then(|s| s.parse().ok())
+            .filter(|s| SECRET_PAGE_SIZES.contains(s))
+            .unwrap_or(SECRET_PAGE_DEFAULT);
+        ListQuery {
+            name_part: params.get("q").unwrap_or_default(),
+            page: params
+                .get("page")
+                .and_then(|p| p.parse().ok())
+                .filter(|p: &i64| *p >= 1)
+                .unwrap_or(1),
+            size,
+        }
+    }
+
+    fn offset(&self) -> i64 {
+        (self.page - 1).saturating_mul(self.size)
+    }
+
+    /// This page's address with other values; defaults are left out.
+    fn url(&self, app: ApplicationId) -> String {
+        let mut pairs = Vec::new();
+        if !self.name_part.trim().is_empty() {
+            pairs.push(format!("q={}", url_encode(self.name_part.trim())));
+        }
+        if self.page > 1 {
+            pairs.push(format!("page={}", self.page));
+        }
+        if self.size != SECRET_PAGE_DEFAULT {
+            pairs.push(format!("size={}", self.size));
+        }
+        let base = format!("/applications/{}/secrets", app.0);
+        if pairs.is_empty() {
+            base
+        } else {
+            format!("{base}?{}", pairs.join("&"))
+        }
+    }
+}
+
 #[component]
 pub fn SecretsPage() -> impl IntoView {
     let id = use_application_id();
+    let params = use_query_map();
+    let query = Memo::new(move |_| ListQuery::from_params(&params.read()));
     let reload = RwSignal::new(0u32);
     let secrets = Resource::new(
-        move || (id.get(), reload.get()),
-        |(id, _)| async move {
+        move || (id.get(), query.get(), reload.get()),
+        |(id, q, _)| async move {
             match id {
-                Some(id) => list_secrets(id, None).await.map(|page| (id, page)),
+                Some(id) => list_secrets(
+                    id,
+                    Some(q.name_part.clone()),
+                    Some(q.size),
+                    Some(q.offset()),
+                )
+                .await
+                .map(|page| (id, q, page)),
                 None => Err(PanelError::NotFound(
                     "There is no application at this address.".into(),
                 )),
             }
         },
     );
+    let navigate = use_navigate();
+    // Filtering and page size start again from the first page; the URL replaces the current
+    // entry so Back leaves the page instead of stepping through keystrokes.
+    let go = move |next: ListQuery| {
+        if let Some(app) = id.get_untracked() {
+            navigate(
+                &next.url(app),
+                NavigateOptions {
+                    replace: true,
+                    scroll: false,
+                    ..NavigateOptions::default()
+                },
+            );
+        }
+    };
+    let filter_text = RwSignal::new(query.get_untracked().name_part);
     let open = RwSignal::new(None::<Open>);
     let close = Callback::new(move |()| open.set(None));
     let changed = Callback::new(move |_: SecretMeta| {
@@ -43,8 +126,8 @@ pub fn SecretsPage() -> impl IntoView {
     // A read that needs the password first waits here; it runs again once it is confirmed.
     let step_up = RwSignal::new(None::<Callback<()>>);
 
-    let table = move |(app, page): (ApplicationId, SecretPage)| {
-        if page.items.is_empty() {
+    let table = move |(app, q, page): (ApplicationId, ListQuery, SecretPage)| {
+        if page.total == 0 && q.name_part.trim().is_empty() {
             return view! {
                 <section class="empty-state">
                     <h2>"No secrets yet"</h2>
@@ -56,7 +139,46 @@ pub fn SecretsPage() -> impl IntoView {
             }
             .into_any();
         }
+        if page.items.is_empty() {
+            let message = if page.total == 0 {
+                format!(
+                    "No secret's name contains \u{201c}{}\u{201d}.",
+                    q.name_part.trim()
+                )
+            } else {
+                format!("Page {} is past the end of the list.", q.page)
+            };
+            let first = ListQuery {
+                name_part: String::new(),
+                page: 1,
+                ..q.clone()
+            };
+            return view! {
+                <section class="empty-state">
+                    <p>{message}</p>
+                    <a class="button" href=first.url(app)>"Show all secrets"</a>
+                </section>
+            }
+            .into_any();
+        }
         let (may_read, may_write) = (can(Permission::ReadValues), can(Permission::WriteSecrets));
+        let shown = page.items.len() as i64;
+        let from = q.offset() + 1;
+        let pages = (page.total + q.size - 1) / q.size;
+        let previous = (q.page > 1).then(|| {
+            ListQuery {
+                page: q.page - 1,
+                ..q.clone()
+            }
+            .url(app)
+        });
+        let next = (q.page < pages).then(|| {
+            ListQuery {
+                page: q.page + 1,
+                ..q.clone()
+            }
+            .url(app)
+        });
         let rows = page
             .items
             .into_iter()
@@ -79,12 +201,17 @@ pub fn SecretsPage() -> impl IntoView {
                     <tbody>{rows}</tbody>
                 </table>
             </div>
-            <p class="muted table-footer">
-                {match page.total {
-                    1 => "1 secret".to_owned(),
-                    n => format!("{n} secrets"),
-                }}
-            </p>
+            <nav class="pager" aria-label="Pages of secrets">
+                <span class="muted table-footer" data-testid="secrets-range">
+                    {match page.total {
+                        1 => "1 secret".to_owned(),
+                        n if n <= shown => format!("{n} secrets"),
+                        n => format!("{from}\u{2013}{} of {n} secrets", from + shown - 1),
+                    }}
+                </span>
+                {previous.map(|href| view! { <a class="button small" href=href rel="prev">"Previous"</a> })}
+                {next.map(|href| view! { <a class="button small" href=href rel="next">"Next"</a> })}
+            </nav>
         }
         .into_any()
     };
@@ -102,6 +229,45 @@ pub fn SecretsPage() -> impl IntoView {
                 })}
             </Transition>
         </div>
+        <form class="filters" role="search" aria-label="Filter secrets"
+            on:submit={
+                let go = go.clone();
+                move |e: SubmitEvent| {
+                    e.prevent_default();
+                    go(ListQuery { name_part: filter_text.get_untracked(), page: 1, ..query.get_untracked() });
+                }
+            }
+        >
+            <div class="field compact">
+                <label class="label" for="secret-filter">"Name contains"</label>
+                <input type="search" id="secret-filter" name="q" spellcheck="false" autocomplete="off"
+                    placeholder="Filter by name"
+                    prop:value=filter_text
+                    on:input={
+                        let go = go.clone();
+                        move |e| {
+                            filter_text.set(event_target_value(&e));
+                            go(ListQuery { name_part: filter_text.get_untracked(), page: 1, ..query.get_untracked() });
+                        }
+                    } />
+            </div>
+            <div class="field compact">
+                <label class="label" for="secret-page-size">"Per page"</label>
+                <select id="secret-page-size" name="size"
+                    on:change={
+                        let go = go.clone();
+                        move |e| {
+                            let size = event_target_value(&e).parse().unwrap_or(SECRET_PAGE_DEFAULT);
+                            go(ListQuery { size, page: 1, ..query.get_untracked() });
+                        }
+                    }
+                >
+                    {SECRET_PAGE_SIZES.map(|size| view! {
+                        <option value=size.to_string() selected=move || query.read().size == size>{size.to_string()}</option>
+                    })}
+                </select>
+            </div>
+        </form>
         <Transition fallback=|| view! { <p class="muted">"Loading secrets…"</p> }>
             {move || {
                 secrets

@@ -17,16 +17,22 @@ pub enum ReadPurpose {
     Copy,
 }
 
-/// Metadata only: no list call ever carries a value to the browser.
+/// Metadata only: no list call ever carries a value to the browser. One page, in id order:
+/// `limit` (1 to the largest page size; default the Secrets page's) from `offset`.
 #[server(endpoint = "list_secrets", client = PanelClient)]
 pub async fn list_secrets(
     application_id: ApplicationId,
     name_part: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
 ) -> Result<SecretPage, PanelError> {
+    use crate::model::{SECRET_PAGE_DEFAULT, SECRET_PAGE_SIZES};
     let caller = super::guard::require(Permission::ViewMetadata).await?;
+    let largest = SECRET_PAGE_SIZES[SECRET_PAGE_SIZES.len() - 1];
     let filter = SecretFilter {
-        name_part: name_part.filter(|part| !part.is_empty()),
-        ..SecretFilter::default()
+        name_part: name_part.filter(|part| !part.trim().is_empty()),
+        limit: limit.unwrap_or(SECRET_PAGE_DEFAULT).clamp(1, largest),
+        offset: offset.unwrap_or(0).max(0),
     };
     Ok(caller.store.list_secrets(application_id, &filter).await?)
 }

@@ -129,38 +129,48 @@ pub(super) async fn record(
     actor: &Actor,
     event: &Event,
 ) -> Result<(), StoreError> {
-    let (app_id, app_name) = event
-        .target
-        .application
-        .as_ref()
-        .map(|(id, name)| (id.0, name.as_str()))
-        .unzip();
-    let (secret_id, secret_name) = event
-        .target
-        .secret
-        .as_ref()
-        .map(|(id, name)| (id.0, name.as_str()))
-        .unzip();
-    sqlx::query(
+    record_many(conn, &[(actor, event, now())]).await
+}
+
+/// Writes several records (each with its own time) in one statement.
+pub(super) async fn record_many(
+    conn: &mut SqliteConnection,
+    records: &[(&Actor, &Event, Timestamp)],
+) -> Result<(), StoreError> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let mut sql = QueryBuilder::<Sqlite>::new(
         "INSERT INTO audit_log (at, actor_kind, actor, source, client_ip, action, outcome, \
-         application_id, application_name, secret_id, secret_name, target, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-    )
-    .bind(now().0)
-    .bind(actor.kind_str())
-    .bind(actor.name())
-    .bind(actor.source.as_str())
-    .bind(actor.client_ip.as_deref())
-    .bind(event.action.as_str())
-    .bind(event.outcome.as_str())
-    .bind(app_id)
-    .bind(app_name)
-    .bind(secret_id)
-    .bind(secret_name)
-    .bind(event.target.other.as_deref())
-    .bind(&event.detail)
-    .execute(&mut *conn)
-    .await?;
+         application_id, application_name, secret_id, secret_name, target, detail) ",
+    );
+    sql.push_values(records, |mut row, (actor, event, at)| {
+        let target = &event.target;
+        let (app_id, app_name) = target
+            .application
+            .as_ref()
+            .map(|(id, name)| (id.0, name.clone()))
+            .unzip();
+        let (secret_id, secret_name) = target
+            .secret
+            .as_ref()
+            .map(|(id, name)| (id.0, name.clone()))
+            .unzip();
+        row.push_bind(at.0)
+            .push_bind(actor.kind_str())
+            .push_bind(actor.name().to_owned())
+            .push_bind(actor.source.as_str())
+            .push_bind(actor.client_ip.clone())
+            .push_bind(event.action.as_str())
+            .push_bind(event.outcome.as_str())
+            .push_bind(app_id)
+            .push_bind(app_name)
+            .push_bind(secret_id)
+            .push_bind(secret_name)
+            .push_bind(target.other.clone())
+            .push_bind(event.detail.clone());
+    });
+    sql.build().execute(&mut *conn).await?;
     Ok(())
 }
 

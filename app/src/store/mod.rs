@@ -5,9 +5,11 @@
 mod access;
 mod applications;
 mod audit;
+mod audit_queue;
 pub mod crypto;
 mod error;
 mod scenarios;
+mod secret_import;
 mod secrets;
 mod sessions;
 #[cfg(test)]
@@ -22,7 +24,7 @@ pub use audit::{Actor, ActorKind, Event, THROTTLED_DETAIL, Target};
 pub use crypto::{MasterKey, SecretValue};
 pub use error::{OpenError, StoreError};
 pub use scenarios::NewRun;
-pub use secrets::{NewSecret, SecretChanges, SecretFilter};
+pub use secrets::{ApplicationRef, NewSecret, SecretChanges, SecretFilter, SecretRef};
 pub use sessions::{NewSession, Session, SessionLimits};
 pub use sqlx::sqlite::SqliteConnectOptions;
 
@@ -41,6 +43,8 @@ pub struct SecretStore {
     pool: SqlitePool,
     master: Arc<MasterKey>,
     account: Arc<Account>,
+    /// Where value reads leave their audit records (group commit).
+    reads: audit_queue::AuditQueue,
 }
 
 impl SecretStore {
@@ -68,6 +72,9 @@ impl SecretStore {
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            // A ping per checkout would double the round trips of every query; a broken
+            // connection fails its query instead, which reports the error just the same.
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(|source| OpenError::Connect {
@@ -75,6 +82,7 @@ impl SecretStore {
                 source,
             })?;
         let store = SecretStore {
+            reads: audit_queue::AuditQueue::start(pool.clone()),
             pool,
             master: Arc::new(master),
             account: Arc::new(Account::default()),

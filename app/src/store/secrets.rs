@@ -8,6 +8,8 @@ use super::{SecretStore, StoreError, is_unique_violation, now};
 use crate::model::{
     ApplicationId, AuditAction, Field, SecretId, SecretMeta, SecretPage, Timestamp,
 };
+use sqlx::{QueryBuilder, Sqlite};
+
 use crate::validation::{check_secret_name, check_secret_value, normalize_description};
 
 pub struct NewSecret {
@@ -42,6 +44,31 @@ impl Default for SecretFilter {
     }
 }
 
+/// Which secret of an application: by id or by exact name.
+#[derive(Clone, Copy, Debug)]
+pub enum SecretRef<'a> {
+    Id(SecretId),
+    Name(&'a str),
+}
+
+/// A secret's metadata with what it takes to decrypt its value.
+#[derive(sqlx::FromRow)]
+struct ReadRow {
+    #[sqlx(flatten)]
+    meta: SecretRow,
+    sealed_value: Vec<u8>,
+    application_id: i64,
+    wrapped_key: Vec<u8>,
+    application_name: String,
+}
+
+/// Which application: by id or by short name.
+#[derive(Clone, Copy, Debug)]
+pub enum ApplicationRef<'a> {
+    Id(ApplicationId),
+    Name(&'a str),
+}
+
 #[derive(sqlx::FromRow)]
 struct SecretRow {
     id: i64,
@@ -70,11 +97,11 @@ impl From<SecretRow> for SecretMeta {
     }
 }
 
-fn checked_name(name: &str) -> Result<(), StoreError> {
+pub(super) fn checked_name(name: &str) -> Result<(), StoreError> {
     check_secret_name(name).map_err(|m| StoreError::invalid(Field::SecretName, m))
 }
 
-fn checked_value(value: &SecretValue) -> Result<(), StoreError> {
+pub(super) fn checked_value(value: &SecretValue) -> Result<(), StoreError> {
     check_secret_value(value.expose()).map_err(|m| StoreError::invalid(Field::SecretValue, m))
 }
 
@@ -86,29 +113,56 @@ impl SecretStore {
     ) -> Result<SecretPage, StoreError> {
         let mut conn = self.pool.acquire().await?;
         self.require_application(&mut conn, app).await?;
-        let Some(pattern) = super::like_pattern(filter.name_part.as_deref()) else {
+        let part = filter.name_part.as_deref().unwrap_or("").to_lowercase();
+        let Some(pattern) = super::like_pattern(Some(&part)) else {
             return Ok(SecretPage {
                 items: Vec::new(),
                 total: 0,
             });
         };
-        let condition = "s.application_id = $1 AND LOWER(s.name) LIKE $2 ESCAPE '\\'";
-        let total: i64 =
-            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM secrets s WHERE {condition}"))
-                .bind(app.0)
-                .bind(&pattern)
-                .fetch_one(&mut *conn)
-                .await?;
-        let rows: Vec<SecretRow> = sqlx::query_as(&format!(
-            "SELECT {SECRET_COLUMNS} FROM secrets s \
-             WHERE {condition} ORDER BY s.id LIMIT $3 OFFSET $4"
-        ))
-        .bind(app.0)
-        .bind(&pattern)
-        .bind(filter.limit)
-        .bind(filter.offset)
-        .fetch_all(&mut *conn)
-        .await?;
+        // A filter of three or more characters is looked up in the trigram index (see
+        // migration 0005) and each hit checked against the pattern; shorter ones scan the
+        // application's names. A character no name may hold matches nothing.
+        let indexed = part.chars().count() >= 3;
+        if indexed && !part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Ok(SecretPage {
+                items: Vec::new(),
+                total: 0,
+            });
+        }
+        // Quoted, the part is one FTS5 string: a run of trigrams in order.
+        let phrase = indexed.then(|| format!("\"{part}\""));
+        let matching = |select: &str| {
+            let mut sql = QueryBuilder::<Sqlite>::new(select);
+            match &phrase {
+                Some(phrase) => sql
+                    .push(" FROM secret_names f JOIN secrets s ON s.id = f.rowid WHERE secret_names MATCH ")
+                    .push_bind(phrase.clone()),
+                None => sql.push(" FROM secrets s WHERE 1 = 1"),
+            };
+            // `+` keeps SQLite from driving the filtered query by the application's index (a
+            // scan of all its names) instead of by the trigram hits.
+            sql.push(if phrase.is_some() {
+                " AND +s.application_id = "
+            } else {
+                " AND s.application_id = "
+            })
+            .push_bind(app.0)
+            .push(" AND LOWER(s.name) LIKE ")
+            .push_bind(pattern.clone())
+            .push(" ESCAPE '\\'");
+            sql
+        };
+        let total: i64 = matching("SELECT COUNT(*)")
+            .build_query_scalar()
+            .fetch_one(&mut *conn)
+            .await?;
+        let mut page = matching(&format!("SELECT {SECRET_COLUMNS}"));
+        page.push(" ORDER BY s.id LIMIT ")
+            .push_bind(filter.limit)
+            .push(" OFFSET ")
+            .push_bind(filter.offset);
+        let rows: Vec<SecretRow> = page.build_query_as().fetch_all(&mut *conn).await?;
         Ok(SecretPage {
             items: rows.into_iter().map(Into::into).collect(),
             total,
@@ -296,26 +350,7 @@ impl SecretStore {
         id: SecretId,
         how: &str,
     ) -> Result<SecretValue, StoreError> {
-        let mut tx = self.write_transaction().await?;
-        let row: Option<(Vec<u8>, String, Vec<u8>, String)> = sqlx::query_as(
-            "SELECT s.sealed_value, s.name, a.wrapped_key, a.name FROM secrets s \
-             JOIN applications a ON a.id = s.application_id \
-             WHERE s.id = $1 AND s.application_id = $2",
-        )
-        .bind(id.0)
-        .bind(app.0)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let (sealed, name, wrapped, app_name) = row.ok_or(StoreError::SecretNotFound)?;
-        let key = self.master.unwrap(app, &wrapped)?;
-        let value = key.open_value(app, id, &sealed)?;
-        let event = Event::success(
-            AuditAction::SecretRead,
-            Target::secret(app, &app_name, id, &name),
-        )
-        .with_detail(how);
-        audit::record(&mut tx, by, &event).await?;
-        tx.commit().await?;
+        let (_, value) = self.read_secret(by, app, SecretRef::Id(id), how).await?;
         Ok(value)
     }
 
@@ -328,15 +363,66 @@ impl SecretStore {
         name: &str,
         how: &str,
     ) -> Result<Option<SecretValue>, StoreError> {
-        let Some(id) = self.find_secret(app, name).await? else {
-            return Ok(None);
-        };
-        match self.read_secret_value(by, app, id, how).await {
-            Ok(value) => Ok(Some(value)),
-            // Deleted between the lookup and the read.
+        match self.read_secret(by, app, SecretRef::Name(name), how).await {
+            Ok((_, value)) => Ok(Some(value)),
             Err(StoreError::SecretNotFound) => Ok(None),
             Err(err) => Err(err),
         }
+    }
+
+    /// One secret's metadata and value in one query, audited as `read_secret_value` says. The
+    /// record goes through the group-commit queue: it is durable when this returns, and reads
+    /// that arrive together share one transaction.
+    pub async fn read_secret(
+        &self,
+        by: &Actor,
+        app: ApplicationId,
+        which: SecretRef<'_>,
+        how: &str,
+    ) -> Result<(SecretMeta, SecretValue), StoreError> {
+        self.read_secret_in(by, ApplicationRef::Id(app), which, how)
+            .await
+            .map(|(_, meta, value)| (meta, value))
+    }
+
+    /// `read_secret` with the application also given by id or short name, so the Management
+    /// API's usual call (both by name) is one query. `SecretNotFound` when either is unknown.
+    pub async fn read_secret_in(
+        &self,
+        by: &Actor,
+        app: ApplicationRef<'_>,
+        which: SecretRef<'_>,
+        how: &str,
+    ) -> Result<(ApplicationId, SecretMeta, SecretValue), StoreError> {
+        let mut sql = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {SECRET_COLUMNS}, s.sealed_value, a.id AS application_id, a.wrapped_key, \
+             a.name AS application_name FROM secrets s JOIN applications a ON a.id = s.application_id \
+             WHERE "
+        ));
+        match app {
+            ApplicationRef::Id(id) => sql.push("a.id = ").push_bind(id.0),
+            ApplicationRef::Name(name) => sql.push("a.name = ").push_bind(name),
+        };
+        match which {
+            SecretRef::Id(id) => sql.push(" AND s.id = ").push_bind(id.0),
+            SecretRef::Name(name) => sql.push(" AND s.name = ").push_bind(name),
+        };
+        let row: ReadRow = sql
+            .build_query_as()
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::SecretNotFound)?;
+        let app = ApplicationId(row.application_id);
+        let id = SecretId(row.meta.id);
+        let key = self.master.unwrap(app, &row.wrapped_key)?;
+        let value = key.open_value(app, id, &row.sealed_value)?;
+        let event = Event::success(
+            AuditAction::SecretRead,
+            Target::secret(app, &row.application_name, id, &row.meta.name),
+        )
+        .with_detail(how);
+        self.reads.record(by, event).await?;
+        Ok((app, row.meta.into(), value))
     }
 
     /// The id of the secret called `name` in `app`, if there is one.
@@ -416,7 +502,7 @@ fn update_event(
     Event::success(action, target).with_detail(detail)
 }
 
-async fn store_value(
+pub(super) async fn store_value(
     tx: &mut sqlx::SqliteConnection,
     key: &DataKey,
     app: ApplicationId,
@@ -458,7 +544,7 @@ async fn fetch_meta(
         .ok_or(StoreError::SecretNotFound)
 }
 
-fn duplicate_or(err: sqlx::Error, name: &str) -> StoreError {
+pub(super) fn duplicate_or(err: sqlx::Error, name: &str) -> StoreError {
     if is_unique_violation(&err) {
         StoreError::DuplicateSecret(name.to_owned())
     } else {

@@ -604,3 +604,202 @@ async fn api_key_is_checked_by_hash_and_replaced_on_regeneration() {
     assert!(!t.store.api_key_matches(first.expose()).await.unwrap());
     assert!(t.store.api_key_matches(second.expose()).await.unwrap());
 }
+
+#[tokio::test]
+async fn the_name_index_follows_renames_deletes_and_imports() {
+    let t = open_store().await;
+    let app = t.store.create_application(&by(), "app").await.unwrap();
+    let other = t.store.create_application(&by(), "other").await.unwrap();
+    let kept = t
+        .store
+        .create_secret(&by(), app.id, secret("alpha_token", "v"))
+        .await
+        .unwrap();
+    let gone = t
+        .store
+        .create_secret(&by(), app.id, secret("alphabet", "v"))
+        .await
+        .unwrap();
+    t.store
+        .create_secret(&by(), other.id, secret("alpha_elsewhere", "v"))
+        .await
+        .unwrap();
+    let find = |part: &'static str| {
+        let store = t.store.clone();
+        async move {
+            let filter = SecretFilter {
+                name_part: Some(part.into()),
+                ..SecretFilter::default()
+            };
+            let page = store.list_secrets(app.id, &filter).await.unwrap();
+            (page.total, names(&page).join(","))
+        }
+    };
+    assert_eq!(find("ALPHA").await, (2, "alpha_token,alphabet".into()));
+    t.store
+        .update_secret(
+            &by(),
+            app.id,
+            kept.id,
+            SecretChanges {
+                name: Some("omega_token".into()),
+                ..SecretChanges::default()
+            },
+        )
+        .await
+        .unwrap();
+    t.store.delete_secret(&by(), app.id, gone.id).await.unwrap();
+    assert_eq!(find("alpha").await, (0, String::new()));
+    assert_eq!(find("mega_t").await, (1, "omega_token".into()));
+    // Characters no name may hold, and filters longer than any name, match nothing.
+    assert_eq!(find("ega%").await, (0, String::new()));
+    assert_eq!(find("om").await, (1, "omega_token".into()));
+
+    let imported: Vec<NewSecret> = (0..30)
+        .map(|i| secret(&format!("bulk_{i:02}"), &format!("value {i}")))
+        .collect();
+    assert_eq!(
+        t.store
+            .import_secrets(&by(), app.id, &imported)
+            .await
+            .unwrap(),
+        30
+    );
+    let filter = SecretFilter {
+        name_part: Some("bulk_".into()),
+        limit: 10,
+        offset: 20,
+    };
+    let page = t.store.list_secrets(app.id, &filter).await.unwrap();
+    assert_eq!(page.total, 30);
+    assert_eq!(names(&page).first(), Some(&"bulk_20"));
+    let id = t
+        .store
+        .find_secret(app.id, "bulk_07")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(value_of(&t.store, app.id, id).await, "value 7");
+}
+
+#[tokio::test]
+async fn an_import_creates_everything_or_nothing() {
+    let t = open_store().await;
+    let app = t.store.create_application(&by(), "app").await.unwrap();
+    t.store
+        .create_secret(&by(), app.id, secret("taken", "v"))
+        .await
+        .unwrap();
+    let attempts = [
+        vec![secret("fresh", "1"), secret("taken", "2")],
+        vec![secret("fresh", "1"), secret("fresh", "2")],
+        vec![secret("fresh", "1"), secret("9bad", "2")],
+        vec![secret("fresh", "1"), secret("empty", "")],
+    ];
+    for attempt in &attempts {
+        assert!(
+            t.store
+                .import_secrets(&by(), app.id, attempt)
+                .await
+                .is_err()
+        );
+    }
+    let all = t
+        .store
+        .list_secrets(app.id, &SecretFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(names(&all), ["taken"]);
+    let created: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'secret.create' AND detail = 'import'",
+    )
+    .fetch_one(&t.store.pool)
+    .await
+    .unwrap();
+    assert_eq!(created, 0);
+    t.store
+        .import_secrets(&by(), app.id, &[secret("one", "1"), secret("two", "2")])
+        .await
+        .unwrap();
+    let created: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'secret.create' AND detail = 'import'",
+    )
+    .fetch_one(&t.store.pool)
+    .await
+    .unwrap();
+    assert_eq!(created, 2);
+}
+
+#[tokio::test]
+async fn concurrent_reads_are_each_audited_before_they_return() {
+    let t = open_store().await;
+    let app = t.store.create_application(&by(), "app").await.unwrap();
+    let meta = t
+        .store
+        .create_secret(&by(), app.id, secret("shared", "the value"))
+        .await
+        .unwrap();
+    let reads: Vec<_> = (0..64)
+        .map(|i| {
+            let store = t.store.clone();
+            tokio::spawn(async move {
+                let reader = Actor::system(if i % 2 == 0 { "even" } else { "odd" });
+                let value = store
+                    .read_secret_value(&reader, app.id, meta.id, "test")
+                    .await
+                    .unwrap();
+                // Durable before returning: the record is visible the moment the value is.
+                let mut conn = store.pool.acquire().await.unwrap();
+                let seen: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM audit_log WHERE action = 'secret.read' AND actor = $1",
+                )
+                .bind(reader.name())
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+                assert!(seen >= 1);
+                value.expose().to_owned()
+            })
+        })
+        .collect();
+    for read in reads {
+        assert_eq!(read.await.unwrap(), "the value");
+    }
+    let records: Vec<(String, String)> = sqlx::query_as(
+        "SELECT actor, secret_name FROM audit_log WHERE action = 'secret.read' ORDER BY id",
+    )
+    .fetch_all(&t.store.pool)
+    .await
+    .unwrap();
+    assert_eq!(records.len(), 64);
+    assert_eq!(records.iter().filter(|(a, _)| a == "even").count(), 32);
+    assert!(records.iter().all(|(_, s)| s == "shared"));
+}
+
+#[tokio::test]
+async fn a_read_whose_record_cannot_be_written_returns_no_value() {
+    let t = open_store().await;
+    let app = t.store.create_application(&by(), "app").await.unwrap();
+    let meta = t
+        .store
+        .create_secret(&by(), app.id, secret("guarded", "never shown"))
+        .await
+        .unwrap();
+    sqlx::query("ALTER TABLE audit_log RENAME TO audit_log_away")
+        .execute(&t.store.pool)
+        .await
+        .unwrap();
+    let read = t
+        .store
+        .read_secret_value(&by(), app.id, meta.id, "test")
+        .await;
+    let Err(err) = read else {
+        panic!("no record, no value");
+    };
+    assert!(!err.to_string().contains("never shown"), "{err}");
+    sqlx::query("ALTER TABLE audit_log_away RENAME TO audit_log")
+        .execute(&t.store.pool)
+        .await
+        .unwrap();
+    assert_eq!(value_of(&t.store, app.id, meta.id).await, "never shown");
+}

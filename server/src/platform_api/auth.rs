@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::error::ApiError;
 use super::params::Params;
+use super::token_cache::TokenCache;
 
 /// Longest lifetime a token may claim (`exp - iat`).
 pub const MAX_TOKEN_LIFETIME_SECS: i64 = 3600;
@@ -46,6 +47,7 @@ struct Claims {
 
 pub async fn authenticate(
     store: &SecretStore,
+    tokens: &TokenCache,
     headers: &HeaderMap,
     params: &Params,
 ) -> Result<Caller, ApiError> {
@@ -58,7 +60,7 @@ pub async fn authenticate(
                     .or_else(|| h.strip_prefix("bearer "))
             })
             .ok_or_else(|| ApiError::auth("the Authorization header must be 'Bearer <JWT>'."))?;
-        return verify_jwt(store, token.trim(), now()).await;
+        return verify_jwt(store, tokens, token.trim(), now()).await;
     }
     if let Some(api_key) = params.text("api_key") {
         check_account_id(store.account(), params.text("account_id"))?;
@@ -87,7 +89,46 @@ fn check_account_id(account: &Account, given: Option<&str>) -> Result<(), ApiErr
     }
 }
 
-async fn verify_jwt(store: &SecretStore, token: &str, now: i64) -> Result<Caller, ApiError> {
+/// A service-account JWT: its key must exist (a revoked key is gone), and the signature and
+/// claims must check out, which is done once per token and then remembered until it expires.
+async fn verify_jwt(
+    store: &SecretStore,
+    tokens: &TokenCache,
+    token: &str,
+    now: i64,
+) -> Result<Caller, ApiError> {
+    let digest = TokenCache::digest(token);
+    let cached = tokens.key_id(&digest, now);
+    let key_id = match &cached {
+        Some(key_id) => key_id.clone(),
+        None => key_id_of(token)?,
+    };
+    let key = store
+        .service_account_key(&key_id)
+        .await?
+        .ok_or_else(|| ApiError::auth("the JWT's key id is unknown or was revoked."))?;
+    if cached.is_none() {
+        let expires = check_signature_and_claims(token, &key_id, &key, store.account(), now)?;
+        tokens.remember(digest, &key_id, expires, now);
+    }
+    if tokens.should_mark_used(&key_id, now) {
+        let store = store.clone();
+        let used = key_id.clone();
+        // "Last used" is bookkeeping: it must not slow down or fail the call.
+        tokio::spawn(async move {
+            if let Err(e) = store.mark_service_account_used(&used).await {
+                tracing::warn!(error = %e, "cannot record service-account use");
+            }
+        });
+    }
+    Ok(Caller {
+        role: key.role,
+        key_id: Some(key_id),
+    })
+}
+
+/// The key id from the JWT header, which must name RS256.
+fn key_id_of(token: &str) -> Result<String, ApiError> {
     let header = jsonwebtoken::decode_header(token)
         .map_err(|_| ApiError::auth("the bearer token is not a well-formed JWT."))?;
     if header.alg != Algorithm::RS256 {
@@ -96,13 +137,19 @@ async fn verify_jwt(store: &SecretStore, token: &str, now: i64) -> Result<Caller
             header.alg
         )));
     }
-    let key_id = header
+    header
         .kid
-        .ok_or_else(|| ApiError::auth("the JWT header has no 'kid' (the key id)."))?;
-    let key = store
-        .service_account_key(&key_id)
-        .await?
-        .ok_or_else(|| ApiError::auth("the JWT's key id is unknown or was revoked."))?;
+        .ok_or_else(|| ApiError::auth("the JWT header has no 'kid' (the key id)."))
+}
+
+/// Checks the signature against `key` and the claims against the spec; the token's `exp`.
+fn check_signature_and_claims(
+    token: &str,
+    key_id: &str,
+    key: &app::store::VerifyingKey,
+    account: &Account,
+    now: i64,
+) -> Result<i64, ApiError> {
     let decoding_key = DecodingKey::from_rsa_pem(key.public_pem.as_bytes()).map_err(|e| {
         ApiError::internal(&format!("stored public key of {key_id} is unusable: {e}"))
     })?;
@@ -121,19 +168,8 @@ async fn verify_jwt(store: &SecretStore, token: &str, now: i64) -> Result<Caller
             ),
         })?
         .claims;
-    check_claims(&claims, store.account(), now)?;
-    let store = store.clone();
-    let used = key_id.clone();
-    // "Last used" is bookkeeping: it must not slow down or fail the call.
-    tokio::spawn(async move {
-        if let Err(e) = store.mark_service_account_used(&used).await {
-            tracing::warn!(error = %e, "cannot record service-account use");
-        }
-    });
-    Ok(Caller {
-        role: key.role,
-        key_id: Some(key_id),
-    })
+    check_claims(&claims, account, now)?;
+    Ok(claims.exp)
 }
 
 fn check_claims(claims: &Claims, account: &Account, now: i64) -> Result<(), ApiError> {

@@ -8,6 +8,7 @@ mod auth;
 mod error;
 mod params;
 mod secrets;
+mod token_cache;
 
 use app::auth::RequestAuth;
 use app::model::{AuditAction, Outcome, Permission, Role};
@@ -18,20 +19,33 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::Value;
+use std::sync::Arc;
 
 use error::{ApiError, CMD_MISSING, FORBIDDEN, UNKNOWN_METHOD};
 use params::Params;
+use token_cache::TokenCache;
 
 /// The OpenAPI 3.1 description of this API, kept in the repository next to this code.
 pub const OPENAPI_JSON: &str = include_str!("../../openapi.json");
 
+/// What every call needs: the store, and the tokens verified so far.
+#[derive(Clone)]
+struct ApiState {
+    store: SecretStore,
+    tokens: Arc<TokenCache>,
+}
+
 pub fn router<S: Clone + Send + Sync + 'static>(store: SecretStore) -> Router<S> {
+    let state = ApiState {
+        store,
+        tokens: Arc::default(),
+    };
     Router::new()
         .route("/platform_api", get(by_cmd).post(by_cmd))
         .route("/platform_api/", get(by_cmd).post(by_cmd))
         .route("/platform_api/openapi.json", get(openapi))
         .route("/platform_api/{method}", get(by_path).post(by_path))
-        .with_state(store)
+        .with_state(state)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,16 +127,16 @@ impl Method {
     }
 }
 
-async fn by_cmd(State(store): State<SecretStore>, request: Request) -> Response {
-    respond(handle(&store, None, request).await)
+async fn by_cmd(State(state): State<ApiState>, request: Request) -> Response {
+    respond(handle(&state, None, request).await)
 }
 
 async fn by_path(
-    State(store): State<SecretStore>,
+    State(state): State<ApiState>,
     Path(method): Path<String>,
     request: Request,
 ) -> Response {
-    respond(handle(&store, Some(method), request).await)
+    respond(handle(&state, Some(method), request).await)
 }
 
 async fn openapi() -> Response {
@@ -137,10 +151,11 @@ async fn openapi() -> Response {
 }
 
 async fn handle(
-    store: &SecretStore,
+    state: &ApiState,
     path_method: Option<String>,
     request: Request,
 ) -> Result<Value, ApiError> {
+    let store = &state.store;
     let headers = request.headers().clone();
     let client_ip = request
         .extensions()
@@ -173,7 +188,7 @@ async fn handle(
             ),
         )
     })?;
-    let caller = auth::authenticate(store, &headers, &params).await?;
+    let caller = auth::authenticate(store, &state.tokens, &headers, &params).await?;
     let actor = caller.actor(client_ip);
     if !method.allowed(caller.role) {
         let event = Event {
