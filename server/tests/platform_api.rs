@@ -1419,3 +1419,88 @@ async fn openapi_document_is_served_and_matches_the_repository_file() {
         );
     }
 }
+
+/// GetSecretValue by name is answered from the server's read cache once a token is verified:
+/// it must still see every change and every revocation on the very next call, and audit each
+/// answer exactly once.
+#[tokio::test]
+async fn cached_value_reads_see_changes_and_revocations_at_once() {
+    let (_tmp, server) = support::start_temp().await;
+    let legacy = Api::legacy(&server).await;
+    let app = legacy.add_app("hot").await;
+    let secret = legacy.add_secret(&app, "sip", "one").await;
+    let dev = ServiceAccount::create(&server, "Developer").await;
+    let api = legacy.bearer(dev.token());
+    let by_name = |name: &'static str| [("application_name", "hot"), ("secret_name", name)];
+    let value = |body: Value| body["result"][0]["secret_value"].clone();
+
+    for _ in 0..3 {
+        assert_eq!(
+            value(api.ok("GetSecretValue", &by_name("sip")).await),
+            json!("one")
+        );
+    }
+    let in_secret = [
+        ("application_id", app.as_str()),
+        ("secret_id", secret.as_str()),
+    ];
+    let mut change = in_secret.to_vec();
+    change.push(("secret_value", "two"));
+    legacy.ok("SetSecretInfo", &change).await;
+    assert_eq!(
+        value(api.ok("GetSecretValue", &by_name("sip")).await),
+        json!("two")
+    );
+
+    let mut rename = in_secret.to_vec();
+    rename.push(("new_secret_name", "sip2"));
+    legacy.ok("SetSecretInfo", &rename).await;
+    api.refused("GetSecretValue", &by_name("sip"), 101, &["sip"])
+        .await;
+    assert_eq!(
+        value(api.ok("GetSecretValue", &by_name("sip2")).await),
+        json!("two")
+    );
+
+    // A change made by another process on the same database (another replica, the CLI).
+    let store = support::open_store_files(&server.data_dir).await;
+    let meta = store
+        .update_secret(
+            &app::store::Actor::system("test"),
+            app::model::ApplicationId(app.parse().expect("id")),
+            app::model::SecretId(secret.parse().expect("id")),
+            app::store::SecretChanges {
+                value: Some(app::store::SecretValue::new("three".into())),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("update from another process");
+    store.close().await;
+    assert_eq!(meta.name, "sip2");
+    assert_eq!(
+        value(api.ok("GetSecretValue", &by_name("sip2")).await),
+        json!("three")
+    );
+
+    // Six answers, six records, each naming the key.
+    let audit = server
+        .call(
+            "audit_log",
+            &[("action", "secret.read"), ("actor", &dev.key_id)],
+        )
+        .await
+        .expect("audit_log");
+    assert_eq!(
+        audit["items"].as_array().expect("items").len(),
+        6,
+        "{audit}"
+    );
+
+    server
+        .call("revoke_service_account", &[("key_id", &dev.key_id)])
+        .await
+        .expect("revoke");
+    api.expect_error("GetSecretValue", &by_name("sip2"), 100)
+        .await;
+}

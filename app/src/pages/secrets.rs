@@ -117,6 +117,13 @@ pub fn SecretsPage() -> impl IntoView {
         }
     };
     let filter_text = RwSignal::new(query.get_untracked().name_part);
+    // The box follows the URL when it changes by other means (Show all, Back).
+    Effect::new(move |_| {
+        let wanted = query.read().name_part.clone();
+        if filter_text.read_untracked().trim() != wanted.trim() {
+            filter_text.set(wanted);
+        }
+    });
     let open = RwSignal::new(None::<Open>);
     let close = Callback::new(move |()| open.set(None));
     let changed = Callback::new(move |_: SecretMeta| {

@@ -5,9 +5,11 @@
 //! transaction, then wakes every waiter. Under load the batches grow by themselves; a lone
 //! read still commits at once.
 
+use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 use super::audit::{self, Actor, Event};
+use super::read_cache::ReadCache;
 use super::{StoreError, Timestamp};
 
 /// Most records in one transaction (13 bound parameters each, well under SQLite's limit).
@@ -19,7 +21,11 @@ struct Pending {
     actor: Actor,
     event: Event,
     at: Timestamp,
-    done: oneshot::Sender<Result<(), String>>,
+    /// For a read answered from the cache: the `read_generation` its data was loaded under.
+    /// The record (and the read) stands only if the counter has not moved since.
+    expected_generation: Option<i64>,
+    /// `true` once committed; `false` when the generation had moved and nothing was written.
+    done: oneshot::Sender<Result<bool, String>>,
 }
 
 /// The sending side; cheap to clone. The writer task ends when every clone is gone.
@@ -29,52 +35,108 @@ pub(super) struct AuditQueue {
 }
 
 impl AuditQueue {
-    /// Starts the writer task on the current Tokio runtime.
-    pub(super) fn start(pool: sqlx::SqlitePool) -> Self {
+    /// Starts the writer task on the current Tokio runtime. It tells `cache` whenever it sees
+    /// that the read generation moved.
+    pub(super) fn start(pool: sqlx::SqlitePool, cache: Arc<ReadCache>) -> Self {
         let (sender, receiver) = mpsc::channel(QUEUE_DEPTH);
-        tokio::spawn(write_batches(pool, receiver));
+        tokio::spawn(write_batches(pool, cache, receiver));
         AuditQueue { sender }
     }
 
     /// Returns once the record is committed, or fails (and the caller must not hand out the
     /// value it audits).
     pub(super) async fn record(&self, actor: &Actor, event: Event) -> Result<(), StoreError> {
+        self.send(actor, event, None).await.map(|_| ())
+    }
+
+    /// `record` for a read answered from the cache: `Ok(false)`, and nothing written, when
+    /// the database changed since `generation`.
+    pub(super) async fn record_if_current(
+        &self,
+        actor: &Actor,
+        event: Event,
+        generation: i64,
+    ) -> Result<bool, StoreError> {
+        self.send(actor, event, Some(generation)).await
+    }
+
+    async fn send(
+        &self,
+        actor: &Actor,
+        event: Event,
+        expected_generation: Option<i64>,
+    ) -> Result<bool, StoreError> {
         let (done, committed) = oneshot::channel();
         let pending = Pending {
             actor: actor.clone(),
             event,
             at: super::now(),
+            expected_generation,
             done,
         };
         let gone = || StoreError::Corrupt("the audit writer has stopped".to_owned());
         self.sender.send(pending).await.map_err(|_| gone())?;
-        match committed.await.map_err(|_| gone())? {
-            Ok(()) => Ok(()),
-            Err(cause) => Err(StoreError::Corrupt(format!(
-                "cannot write the audit record: {cause}"
-            ))),
-        }
+        committed
+            .await
+            .map_err(|_| gone())?
+            .map_err(|cause| StoreError::Corrupt(format!("cannot write the audit record: {cause}")))
     }
 }
 
-async fn write_batches(pool: sqlx::SqlitePool, mut receiver: mpsc::Receiver<Pending>) {
+async fn write_batches(
+    pool: sqlx::SqlitePool,
+    cache: Arc<ReadCache>,
+    mut receiver: mpsc::Receiver<Pending>,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let outcome = commit(&pool, &batch).await.map_err(|e| {
-            tracing::error!(error = %e, records = batch.len(), "cannot commit audit records");
-            e.to_string()
-        });
-        for pending in batch.drain(..) {
-            // A waiter that went away (its request was dropped) needs no answer.
-            let _ = pending.done.send(outcome.clone());
+        match commit(&pool, &batch).await {
+            Ok(generation) => {
+                if let Some(generation) = generation {
+                    cache.observe(generation);
+                }
+                for pending in batch.drain(..) {
+                    let current = match (pending.expected_generation, generation) {
+                        (Some(expected), Some(now)) => expected == now,
+                        _ => true,
+                    };
+                    // A waiter that went away (its request was dropped) needs no answer.
+                    let _ = pending.done.send(Ok(current));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, records = batch.len(), "cannot commit audit records");
+                for pending in batch.drain(..) {
+                    let _ = pending.done.send(Err(e.to_string()));
+                }
+            }
         }
     }
 }
 
-async fn commit(pool: &sqlx::SqlitePool, batch: &[Pending]) -> Result<(), StoreError> {
+/// One transaction for the whole batch, holding the write lock from the start, so the
+/// generation read here is the newest committed one. Records of cached reads made under an
+/// older generation are left out. Returns the generation when any read in the batch asked.
+async fn commit(pool: &sqlx::SqlitePool, batch: &[Pending]) -> Result<Option<i64>, StoreError> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let records: Vec<_> = batch.iter().map(|p| (&p.actor, &p.event, p.at)).collect();
+    let generation: Option<i64> = if batch.iter().any(|p| p.expected_generation.is_some()) {
+        Some(
+            sqlx::query_scalar("SELECT value FROM read_generation WHERE id = 1")
+                .fetch_one(&mut *tx)
+                .await?,
+        )
+    } else {
+        None
+    };
+    let records: Vec<_> = batch
+        .iter()
+        .filter(|p| match (p.expected_generation, generation) {
+            (Some(expected), Some(now)) => expected == now,
+            _ => true,
+        })
+        .map(|p| (&p.actor, &p.event, p.at))
+        .collect();
     audit::record_many(&mut tx, &records).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(generation)
 }

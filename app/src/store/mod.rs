@@ -8,6 +8,7 @@ mod audit;
 mod audit_queue;
 pub mod crypto;
 mod error;
+mod read_cache;
 mod scenarios;
 mod secret_import;
 mod secrets;
@@ -45,6 +46,8 @@ pub struct SecretStore {
     account: Arc<Account>,
     /// Where value reads leave their audit records (group commit).
     reads: audit_queue::AuditQueue,
+    /// What cached GetSecretValue reads need; checked at each read's audit commit.
+    cache: Arc<read_cache::ReadCache>,
 }
 
 impl SecretStore {
@@ -81,8 +84,10 @@ impl SecretStore {
                 url: location,
                 source,
             })?;
+        let cache = Arc::new(read_cache::ReadCache::default());
         let store = SecretStore {
-            reads: audit_queue::AuditQueue::start(pool.clone()),
+            reads: audit_queue::AuditQueue::start(pool.clone(), cache.clone()),
+            cache,
             pool,
             master: Arc::new(master),
             account: Arc::new(Account::default()),

@@ -70,7 +70,7 @@ pub enum ApplicationRef<'a> {
 }
 
 #[derive(sqlx::FromRow)]
-struct SecretRow {
+pub(super) struct SecretRow {
     id: i64,
     name: String,
     description: String,
@@ -80,7 +80,7 @@ struct SecretRow {
 }
 
 /// The columns of `SecretRow` from `secrets s`; the last read comes from the audit log.
-const SECRET_COLUMNS: &str = "s.id, s.name, s.description, s.created_at, s.modified_at, \
+pub(super) const SECRET_COLUMNS: &str = "s.id, s.name, s.description, s.created_at, s.modified_at, \
      (SELECT MAX(r.at) FROM audit_log r WHERE r.secret_id = s.id AND r.action = 'secret.read' \
      AND r.outcome = 'success') AS last_read_at";
 

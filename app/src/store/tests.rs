@@ -803,3 +803,92 @@ async fn a_read_whose_record_cannot_be_written_returns_no_value() {
         .unwrap();
     assert_eq!(value_of(&t.store, app.id, meta.id).await, "never shown");
 }
+
+#[tokio::test]
+async fn a_cached_read_gone_stale_is_redone_never_returned() {
+    let t = open_store().await;
+    // A second process on the same database: another replica, or the command line.
+    let other = SecretStore::open(&t.url, MasterKey::from_bytes(&[7; 32]).unwrap())
+        .await
+        .unwrap();
+    let app = t.store.create_application(&by(), "app").await.unwrap();
+    t.store
+        .create_secret(&by(), app.id, secret("sip", "one"))
+        .await
+        .unwrap();
+    let (_, developer) = t
+        .store
+        .create_service_account(&by(), crate::model::Role::Developer, "")
+        .await
+        .unwrap();
+    let (_, viewer) = t
+        .store
+        .create_service_account(&by(), crate::model::Role::Viewer, "")
+        .await
+        .unwrap();
+    let reader = Actor::system("reader");
+    let may_read = |role: crate::model::Role| role.allows(crate::model::Permission::ReadValues);
+    let read = |key: String, name: &'static str| {
+        let store = t.store.clone();
+        let reader = reader.clone();
+        async move {
+            store
+                .read_secret_cached(&reader, &key, may_read, "app", name, "test")
+                .await
+                .unwrap()
+                .map(|(meta, value)| (meta.description, value.expose().to_owned()))
+        }
+    };
+    let records = || async {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'secret.read' AND actor = 'reader'",
+        )
+        .fetch_one(&t.store.pool)
+        .await
+        .unwrap();
+        n
+    };
+    let dev = developer.key_id.clone();
+    assert_eq!(
+        read(dev.clone(), "sip").await,
+        Some((String::new(), "one".into()))
+    );
+    assert_eq!(
+        read(dev.clone(), "sip").await,
+        Some((String::new(), "one".into()))
+    );
+    // Not answered here: an unknown name, or a role that may not read values.
+    assert_eq!(read(dev.clone(), "nope").await, None);
+    assert_eq!(read(viewer.key_id.clone(), "sip").await, None);
+    assert_eq!(records().await, 2);
+
+    let sip = other.find_secret(app.id, "sip").await.unwrap().unwrap();
+    other
+        .update_secret(
+            &by(),
+            app.id,
+            sip,
+            SecretChanges {
+                description: Some("changed elsewhere".into()),
+                value: Some(SecretValue::new("two".into())),
+                ..SecretChanges::default()
+            },
+        )
+        .await
+        .unwrap();
+    // The cached entry is from before the change: the read is refused, not recorded...
+    assert_eq!(read(dev.clone(), "sip").await, None);
+    assert_eq!(records().await, 2);
+    // ...and the next one loads the new state.
+    assert_eq!(
+        read(dev.clone(), "sip").await,
+        Some(("changed elsewhere".into(), "two".into()))
+    );
+    assert_eq!(records().await, 3);
+
+    other.revoke_service_account(&by(), &dev).await.unwrap();
+    assert_eq!(read(dev.clone(), "sip").await, None);
+    assert_eq!(read(dev, "sip").await, None);
+    assert_eq!(records().await, 3);
+    other.close().await;
+}

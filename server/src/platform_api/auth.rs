@@ -27,14 +27,23 @@ pub struct Caller {
 impl Caller {
     /// The caller as the audit log names it: the key id, or the legacy API key.
     pub fn actor(&self, client_ip: Option<String>) -> Actor {
-        Actor {
-            kind: match &self.key_id {
-                Some(key_id) => ActorKind::ServiceAccount(key_id.clone()),
-                None => ActorKind::ApiKey,
+        match &self.key_id {
+            Some(key_id) => key_actor(key_id, client_ip),
+            None => Actor {
+                kind: ActorKind::ApiKey,
+                source: Source::Api,
+                client_ip,
             },
-            source: Source::Api,
-            client_ip,
         }
+    }
+}
+
+/// A service-account key as the audit log names it.
+pub fn key_actor(key_id: &str, client_ip: Option<String>) -> Actor {
+    Actor {
+        kind: ActorKind::ServiceAccount(key_id.to_owned()),
+        source: Source::Api,
+        client_ip,
     }
 }
 
@@ -52,13 +61,7 @@ pub async fn authenticate(
     params: &Params,
 ) -> Result<Caller, ApiError> {
     if let Some(header) = headers.get(AUTHORIZATION) {
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|h| {
-                h.strip_prefix("Bearer ")
-                    .or_else(|| h.strip_prefix("bearer "))
-            })
+        let token = bearer_token(header)
             .ok_or_else(|| ApiError::auth("the Authorization header must be 'Bearer <JWT>'."))?;
         return verify_jwt(store, tokens, token.trim(), now()).await;
     }
@@ -111,9 +114,26 @@ async fn verify_jwt(
         let expires = check_signature_and_claims(token, &key_id, &key, store.account(), now)?;
         tokens.remember(digest, &key_id, expires, now);
     }
-    if tokens.should_mark_used(&key_id, now) {
+    note_use(store, tokens, &key_id, now);
+    Ok(Caller {
+        role: key.role,
+        key_id: Some(key_id),
+    })
+}
+
+/// The key id of a bearer token verified before and not yet expired, if the request carries
+/// one: the start of the cached GetSecretValue path, which checks the key itself (see
+/// `SecretStore::read_secret_cached`). Anything else goes through `authenticate`.
+pub fn verified_key_id(tokens: &TokenCache, headers: &HeaderMap) -> Option<String> {
+    let token = bearer_token(headers.get(AUTHORIZATION)?)?;
+    tokens.key_id(&TokenCache::digest(token.trim()), now())
+}
+
+/// Records (at most once a minute per key and process) that `key_id` was used.
+pub fn note_use(store: &SecretStore, tokens: &TokenCache, key_id: &str, now: i64) {
+    if tokens.should_mark_used(key_id, now) {
         let store = store.clone();
-        let used = key_id.clone();
+        let used = key_id.to_owned();
         // "Last used" is bookkeeping: it must not slow down or fail the call.
         tokio::spawn(async move {
             if let Err(e) = store.mark_service_account_used(&used).await {
@@ -121,9 +141,12 @@ async fn verify_jwt(
             }
         });
     }
-    Ok(Caller {
-        role: key.role,
-        key_id: Some(key_id),
+}
+
+fn bearer_token(header: &axum::http::HeaderValue) -> Option<&str> {
+    header.to_str().ok().and_then(|h| {
+        h.strip_prefix("Bearer ")
+            .or_else(|| h.strip_prefix("bearer "))
     })
 }
 
@@ -200,7 +223,7 @@ fn check_claims(claims: &Claims, account: &Account, now: i64) -> Result<(), ApiE
     Ok(())
 }
 
-fn now() -> i64 {
+pub fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)

@@ -1,0 +1,212 @@
+//! GetSecretValue without a database round trip, still exact. The hot path of the Management
+//! API reads the same few secrets with the same keys over and over. This cache keeps, per
+//! process, what those reads need from the database: the caller's key role, and the secret's
+//! metadata with its *sealed* value and its application's *wrapped* key (never a plaintext).
+//!
+//! Every entry is labelled with the `read_generation` counter it was loaded under (migration
+//! 0006: triggers move it on any change a read could depend on). A cached read is answered only
+//! after its audit record commits, and that transaction first checks the counter: if anything
+//! changed since the entry was loaded, the record is not written, the value is not returned,
+//! the cache is emptied, and the read is done again from the database. So a cached answer is
+//! exactly what the database held when the read was audited, a revoked key fails at once, and
+//! replicas sharing the database see each other's changes.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use super::audit::{Actor, Event, Target};
+use super::secrets::SECRET_COLUMNS;
+use super::{SecretStore, StoreError, parse_role};
+use crate::model::{ApplicationId, AuditAction, Role, SecretMeta};
+
+use super::crypto::SecretValue;
+
+/// Entries kept at most (of each kind); when full, the cache starts again empty.
+const MAX_ENTRIES: usize = 10_000;
+
+#[derive(Default, Debug)]
+pub(super) struct ReadCache {
+    state: Mutex<State>,
+}
+
+#[derive(Default, Debug)]
+struct State {
+    /// The generation every entry below was loaded under.
+    generation: i64,
+    keys: HashMap<String, Role>,
+    secrets: HashMap<(String, String), Arc<CachedSecret>>,
+}
+
+/// A secret as a read needs it; the value still sealed, the data key still wrapped. Its
+/// last-read time is not kept current (GetSecretValue does not show it).
+#[derive(Debug)]
+pub(super) struct CachedSecret {
+    application: ApplicationId,
+    application_name: String,
+    meta: SecretMeta,
+    sealed_value: Vec<u8>,
+    wrapped_key: Vec<u8>,
+}
+
+impl ReadCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Something changed in the database: entries from before `generation` are gone.
+    pub(super) fn observe(&self, generation: i64) {
+        let mut state = self.lock();
+        if generation != state.generation {
+            state.keys.clear();
+            state.secrets.clear();
+            state.generation = generation;
+        }
+    }
+
+    fn key(&self, key_id: &str) -> Option<(Role, i64)> {
+        let state = self.lock();
+        state.keys.get(key_id).map(|role| (*role, state.generation))
+    }
+
+    fn secret(&self, app: &str, name: &str) -> Option<(Arc<CachedSecret>, i64)> {
+        let state = self.lock();
+        state
+            .secrets
+            .get(&(app.to_owned(), name.to_owned()))
+            .map(|s| (s.clone(), state.generation))
+    }
+
+    /// Keeps an entry loaded under `generation` if that is still the newest one seen.
+    fn keep(&self, generation: i64, put: impl FnOnce(&mut State)) {
+        let mut state = self.lock();
+        if generation > state.generation {
+            state.keys.clear();
+            state.secrets.clear();
+            state.generation = generation;
+        }
+        if generation == state.generation {
+            if state.keys.len() >= MAX_ENTRIES || state.secrets.len() >= MAX_ENTRIES {
+                state.keys.clear();
+                state.secrets.clear();
+            }
+            put(&mut state);
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct LoadedSecret {
+    #[sqlx(flatten)]
+    meta: super::secrets::SecretRow,
+    sealed_value: Vec<u8>,
+    application_id: i64,
+    wrapped_key: Vec<u8>,
+    application_name: String,
+    generation: i64,
+}
+
+impl SecretStore {
+    /// GetSecretValue by application and secret name for the service-account key `key_id`,
+    /// from the cache where it can be (see the module comment). `Ok(None)` means "not answered
+    /// here": unknown names or key, a role that `may_read` refuses, or a change since the
+    /// entries were loaded. The caller then takes the ordinary path, which names the problem.
+    pub async fn read_secret_cached(
+        &self,
+        by: &Actor,
+        key_id: &str,
+        may_read: impl FnOnce(Role) -> bool,
+        application: &str,
+        secret: &str,
+        how: &str,
+    ) -> Result<Option<(SecretMeta, SecretValue)>, StoreError> {
+        let Some((role, key_generation)) = self.cached_key(key_id).await? else {
+            return Ok(None);
+        };
+        if !may_read(role) {
+            return Ok(None);
+        }
+        let Some((entry, generation)) = self.cached_secret(application, secret).await? else {
+            return Ok(None);
+        };
+        if generation != key_generation {
+            return Ok(None);
+        }
+        let key = self.master.unwrap(entry.application, &entry.wrapped_key)?;
+        let value = key.open_value(entry.application, entry.meta.id, &entry.sealed_value)?;
+        let event = Event::success(
+            AuditAction::SecretRead,
+            Target::secret(
+                entry.application,
+                &entry.application_name,
+                entry.meta.id,
+                &entry.meta.name,
+            ),
+        )
+        .with_detail(how);
+        if self.reads.record_if_current(by, event, generation).await? {
+            Ok(Some((entry.meta.clone(), value)))
+        } else {
+            Ok(None)
+        }
+    }
+
+    async fn cached_key(&self, key_id: &str) -> Result<Option<(Role, i64)>, StoreError> {
+        if let Some(found) = self.cache.key(key_id) {
+            return Ok(Some(found));
+        }
+        // One statement, so the role and the counter come from the same snapshot.
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "SELECT role, (SELECT value FROM read_generation WHERE id = 1) \
+             FROM service_accounts WHERE key_id = $1",
+        )
+        .bind(key_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((role, generation)) = row else {
+            return Ok(None);
+        };
+        let role = parse_role(&role, "service_accounts")?;
+        self.cache.keep(generation, |state| {
+            state.keys.insert(key_id.to_owned(), role);
+        });
+        Ok(Some((role, generation)))
+    }
+
+    async fn cached_secret(
+        &self,
+        application: &str,
+        secret: &str,
+    ) -> Result<Option<(Arc<CachedSecret>, i64)>, StoreError> {
+        if let Some(found) = self.cache.secret(application, secret) {
+            return Ok(Some(found));
+        }
+        let row: Option<LoadedSecret> = sqlx::query_as(&format!(
+            "SELECT {SECRET_COLUMNS}, s.sealed_value, a.id AS application_id, a.wrapped_key, \
+             a.name AS application_name, \
+             (SELECT value FROM read_generation WHERE id = 1) AS generation \
+             FROM secrets s JOIN applications a ON a.id = s.application_id \
+             WHERE a.name = $1 AND s.name = $2"
+        ))
+        .bind(application)
+        .bind(secret)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let generation = row.generation;
+        let entry = Arc::new(CachedSecret {
+            application: ApplicationId(row.application_id),
+            application_name: row.application_name,
+            meta: SecretMeta::from(row.meta),
+            sealed_value: row.sealed_value,
+            wrapped_key: row.wrapped_key,
+        });
+        self.cache.keep(generation, |state| {
+            state
+                .secrets
+                .insert((application.to_owned(), secret.to_owned()), entry.clone());
+        });
+        Ok(Some((entry, generation)))
+    }
+}
