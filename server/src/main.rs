@@ -17,6 +17,9 @@ mod user;
 
 use clap::Parser;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use cli::{Cli, Command};
 
 fn main() -> std::process::ExitCode {
