@@ -28,7 +28,7 @@ run: build
 ## build: release build of the server and the optimised wasm bundle, with content-hashed
 ## asset names and .br/.gz copies of each asset
 build: tools
-	cargo leptos build --release --precompress
+	cargo leptos build --release --precompress --split
 
 ## test: Rust unit and integration tests, the Playwright suite and the official Python client,
 ## both against the release build

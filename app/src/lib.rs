@@ -17,7 +17,7 @@ pub mod validation;
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{Lazy, LazyRoute, lazy_route, path};
 
 use components::CurrentUser;
 use pages::{
@@ -72,15 +72,52 @@ fn page_security_headers() {
     }
 }
 
+/// Marks the page as interactive once the page's own view has hydrated (Effects run only in
+/// the browser, after hydration): tests and the benchmark wait for `<body data-hydrated>`. It is
+/// part of each page's view, because a page's code may arrive after the rest (see `lazy_page`).
 #[component]
-pub fn App() -> impl IntoView {
-    provide_meta_context();
-    // Effects run only in the browser: this marks the page as interactive (tests wait for it).
+fn PageReady() -> impl IntoView {
     Effect::new(move |_| {
         if let Some(body) = document().body() {
             let _ = body.set_attribute("data-hydrated", "true");
         }
     });
+}
+
+/// A page whose code is its own wasm chunk (`cargo leptos build --split`), fetched when the
+/// page is first opened. The Secrets page, where most visits go, stays in the main bundle and
+/// loads in one request; the rest of the panel arrives on demand.
+/// Without `--split` (tests, the server) it is an ordinary route.
+macro_rules! lazy_page {
+    ($route:ident, $page:ident) => {
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(this: Self) -> AnyView {
+                let $route = this;
+                view! { <$page /><PageReady /> }.into_any()
+            }
+        }
+    };
+}
+
+lazy_page!(SignInRoute, SignInPage);
+lazy_page!(SetupRoute, SetupPage);
+lazy_page!(ApplicationsRoute, ApplicationsPage);
+lazy_page!(ServiceAccountsRoute, ServiceAccountsPage);
+lazy_page!(UsersRoute, UsersPage);
+lazy_page!(AuditRoute, AuditPage);
+lazy_page!(ScenariosRoute, ScenariosPage);
+lazy_page!(ScenarioEditorRoute, ScenarioEditorPage);
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
     // Who is signed in, once per page load: signing in or out reloads the page. Components
     // read it inside their own Transition (see `components::use_me`).
     provide_context(CurrentUser(Resource::new(|| (), |_| current_user())));
@@ -92,18 +129,18 @@ pub fn App() -> impl IntoView {
         <Router>
             <TopBar />
             <main class="page">
-                <Routes fallback=NotFound>
-                    <Route path=path!("/sign-in") view=SignInPage />
-                    <Route path=path!("/setup") view=SetupPage />
-                    <Route path=path!("/") view=ApplicationsPage />
-                    <Route path=path!("/service-accounts") view=ServiceAccountsPage />
-                    <Route path=path!("/users") view=UsersPage />
-                    <Route path=path!("/audit") view=AuditPage />
+                <Routes fallback=|| view! { <NotFound /><PageReady /> }>
+                    <Route path=path!("/sign-in") view={Lazy::<SignInRoute>::new()} />
+                    <Route path=path!("/setup") view={Lazy::<SetupRoute>::new()} />
+                    <Route path=path!("/") view={Lazy::<ApplicationsRoute>::new()} />
+                    <Route path=path!("/service-accounts") view={Lazy::<ServiceAccountsRoute>::new()} />
+                    <Route path=path!("/users") view={Lazy::<UsersRoute>::new()} />
+                    <Route path=path!("/audit") view={Lazy::<AuditRoute>::new()} />
                     <ParentRoute path=path!("/applications/:id") view=ApplicationWorkspace>
-                        <Route path=path!("secrets") view=SecretsPage />
-                        <Route path=path!("scenarios") view=ScenariosPage />
-                        <Route path=path!("scenarios/:scenario") view=ScenarioEditorPage />
-                        <Route path=path!("") view=WorkspaceIndex />
+                        <Route path=path!("secrets") view=|| view! { <SecretsPage /><PageReady /> } />
+                        <Route path=path!("scenarios") view={Lazy::<ScenariosRoute>::new()} />
+                        <Route path=path!("scenarios/:scenario") view={Lazy::<ScenarioEditorRoute>::new()} />
+                        <Route path=path!("") view=|| view! { <WorkspaceIndex /><PageReady /> } />
                     </ParentRoute>
                 </Routes>
             </main>

@@ -3,6 +3,7 @@
 //! their password within the last few minutes; every such read is audited.
 
 use leptos::ev::SubmitEvent;
+use leptos::lazy;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::NavigateOptions;
@@ -288,8 +289,8 @@ pub fn SecretsPage() -> impl IntoView {
         {move || {
             let app = id.get()?;
             Some(match open.get()? {
-                Open::Add => view! { <SecretDialog application_id=app existing=None on_close=close on_saved=changed /> }.into_any(),
-                Open::Edit(secret) => view! { <SecretDialog application_id=app existing=Some(secret) on_close=close on_saved=changed /> }.into_any(),
+                Open::Add => lazy_secret_dialog(app, None, close, changed),
+                Open::Edit(secret) => lazy_secret_dialog(app, Some(secret), close, changed),
                 Open::Delete(secret) => view! { <DeleteSecret application_id=app secret=secret on_close=close on_deleted=changed /> }.into_any(),
             })
         }}
@@ -303,6 +304,44 @@ pub fn SecretsPage() -> impl IntoView {
             />
         })}
     }
+}
+
+/// What the add/edit dialog is opened with.
+struct DialogArgs {
+    application_id: ApplicationId,
+    existing: Option<SecretMeta>,
+    on_close: Callback<()>,
+    on_saved: Callback<SecretMeta>,
+}
+
+/// The add/edit dialog's code is its own wasm chunk (`cargo leptos build --split`), fetched
+/// when a dialog is first opened: the Secrets page loads faster, and a dialog opens a moment
+/// later only the first time.
+#[lazy]
+fn secret_dialog(args: DialogArgs) -> AnyView {
+    let DialogArgs {
+        application_id,
+        existing,
+        on_close,
+        on_saved,
+    } = args;
+    view! { <SecretDialog application_id=application_id existing=existing on_close=on_close on_saved=on_saved /> }
+        .into_any()
+}
+
+fn lazy_secret_dialog(
+    application_id: ApplicationId,
+    existing: Option<SecretMeta>,
+    on_close: Callback<()>,
+    on_saved: Callback<SecretMeta>,
+) -> AnyView {
+    let args = DialogArgs {
+        application_id,
+        existing,
+        on_close,
+        on_saved,
+    };
+    Suspend::new(async move { secret_dialog(args).await }).into_any()
 }
 
 /// One secret. Reveal shows the value under its name until Hide; Copy puts it on the

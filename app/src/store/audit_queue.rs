@@ -12,8 +12,10 @@ use super::audit::{self, Actor, Event};
 use super::read_cache::ReadCache;
 use super::{StoreError, Timestamp};
 
-/// Most records in one transaction (13 bound parameters each, well under SQLite's limit).
+/// Most records in one transaction.
 const MAX_BATCH: usize = 512;
+/// Rows per INSERT statement, largest first; the last must be 1.
+const STATEMENT_ROWS: [usize; 3] = [64, 8, 1];
 /// Reads waiting beyond this many make new reads wait for room first (back-pressure).
 const QUEUE_DEPTH: usize = 8192;
 
@@ -136,7 +138,16 @@ async fn commit(pool: &sqlx::SqlitePool, batch: &[Pending]) -> Result<Option<i64
         })
         .map(|p| (&p.actor, &p.event, p.at))
         .collect();
-    audit::record_many(&mut tx, &records).await?;
+    // A few fixed statement sizes, so SQLite parses each once and sqlx reuses the prepared
+    // statement, instead of parsing a new INSERT of every batch's exact length.
+    let mut rest = &records[..];
+    for size in STATEMENT_ROWS {
+        while rest.len() >= size {
+            let (chunk, tail) = rest.split_at(size);
+            audit::record_many(&mut tx, chunk).await?;
+            rest = tail;
+        }
+    }
     tx.commit().await?;
     Ok(generation)
 }
