@@ -74,6 +74,7 @@ test.describe.serial('many secrets', () => {
       expect(asset, `a content-hashed .${ext}`).toBeTruthy();
       expect(asset?.headers['content-encoding'], ext).toBe('br');
       expect(asset?.headers['cache-control'], ext).toBe('public, max-age=31536000, immutable');
+      expect(asset?.headers['vary'], ext).toContain('accept-encoding');
     }
   });
 });

@@ -49,6 +49,11 @@ pub async fn layer(State(config): State<HeaderConfig>, request: Request, next: N
         header::CACHE_CONTROL,
         asset.filter(|_| found).unwrap_or("no-store"),
     );
+    // Assets come as .br or .gz copies by the request's Accept-Encoding: a shared cache must
+    // keep one copy per encoding.
+    if asset.is_some() {
+        headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
     if config.https {
         headers.insert(
             header::STRICT_TRANSPORT_SECURITY,

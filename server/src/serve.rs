@@ -69,6 +69,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .site_addr(args.listen)
         .hash_files(asset_names_are_hashed())
         .build();
+    check_assets(&options);
     let config = HttpConfig::from_args(&args);
     first_user(&store, &args).await?;
     spawn_session_cleanup(store.clone(), config.auth.limits);
@@ -195,6 +196,43 @@ pub fn router(options: LeptosOptions, store: SecretStore, config: HttpConfig) ->
         .layer(CompressionLayer::new())
         // A bug must cost one request a 500, never the connection or the process.
         .layer(CatchPanicLayer::custom(panic_response))
+}
+
+/// Warns at start when the page would link assets that `--site-root` does not hold (a binary
+/// moved away from its `hash.txt`, or a site root from another build): the panel would not load.
+fn check_assets(options: &LeptosOptions) {
+    let pkg = std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+    let hashes = std::env::current_exe()
+        .ok()
+        .and_then(|exe| std::fs::read_to_string(exe.with_file_name("hash.txt")).ok())
+        .filter(|_| options.hash_files);
+    let hash_of = |kind: &str| {
+        hashes.as_deref().and_then(|text| {
+            text.lines()
+                .filter_map(|line| line.split_once(':'))
+                .find(|(k, _)| k.trim() == kind)
+                .map(|(_, v)| format!(".{}", v.trim()))
+        })
+    };
+    let missing: Vec<String> = ["js", "wasm", "css"]
+        .iter()
+        .map(|kind| {
+            format!(
+                "{}{}.{kind}",
+                options.output_name,
+                hash_of(kind).unwrap_or_default()
+            )
+        })
+        .filter(|name| !pkg.join(name).is_file())
+        .collect();
+    if !missing.is_empty() {
+        tracing::warn!(
+            "The panel's assets {} are not in {}: pages will not load their code. Run `make build` \
+             and serve with the binary it built, or point --site-root at that build's target/site.",
+            missing.join(", "),
+            pkg.display()
+        );
+    }
 }
 
 /// True when the release build left `hash.txt` (the content-hashed asset names) next to this

@@ -43,7 +43,7 @@ impl ListQuery {
             .filter(|s| SECRET_PAGE_SIZES.contains(s))
             .unwrap_or(SECRET_PAGE_DEFAULT);
         ListQuery {
-            name_part: params.get("q").unwrap_or_default(),
+            name_part: params.get("q").unwrap_or_default().trim().to_owned(),
             page: params
                 .get("page")
                 .and_then(|p| p.parse().ok())

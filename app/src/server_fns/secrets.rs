@@ -30,7 +30,9 @@ pub async fn list_secrets(
     let caller = super::guard::require(Permission::ViewMetadata).await?;
     let largest = SECRET_PAGE_SIZES[SECRET_PAGE_SIZES.len() - 1];
     let filter = SecretFilter {
-        name_part: name_part.filter(|part| !part.trim().is_empty()),
+        name_part: name_part
+            .map(|part| part.trim().to_owned())
+            .filter(|part| !part.is_empty()),
         limit: limit.unwrap_or(SECRET_PAGE_DEFAULT).clamp(1, largest),
         offset: offset.unwrap_or(0).max(0),
     };

@@ -23,9 +23,9 @@ struct Pending {
     actor: Actor,
     event: Event,
     at: Timestamp,
-    /// For a read answered from the cache: the `read_generation` its data was loaded under.
-    /// The record (and the read) stands only if the counter has not moved since.
-    expected_generation: Option<i64>,
+    /// The `read_generation` the read's data was loaded under. The record (and the read)
+    /// stands only if the counter has not moved since.
+    expected_generation: i64,
     /// `true` once committed; `false` when the generation had moved and nothing was written.
     done: oneshot::Sender<Result<bool, String>>,
 }
@@ -45,35 +45,21 @@ impl AuditQueue {
         AuditQueue { sender }
     }
 
-    /// Returns once the record is committed, or fails (and the caller must not hand out the
-    /// value it audits).
-    pub(super) async fn record(&self, actor: &Actor, event: Event) -> Result<(), StoreError> {
-        self.send(actor, event, None).await.map(|_| ())
-    }
-
-    /// `record` for a read answered from the cache: `Ok(false)`, and nothing written, when
-    /// the database changed since `generation`.
+    /// Returns once the record is committed (`Ok(true)`), or with `Ok(false)` and nothing
+    /// written when the database changed since `generation` (the read must be redone), or
+    /// fails (and the caller must not hand out the value it audits).
     pub(super) async fn record_if_current(
         &self,
         actor: &Actor,
         event: Event,
         generation: i64,
     ) -> Result<bool, StoreError> {
-        self.send(actor, event, Some(generation)).await
-    }
-
-    async fn send(
-        &self,
-        actor: &Actor,
-        event: Event,
-        expected_generation: Option<i64>,
-    ) -> Result<bool, StoreError> {
         let (done, committed) = oneshot::channel();
         let pending = Pending {
             actor: actor.clone(),
             event,
             at: super::now(),
-            expected_generation,
+            expected_generation: generation,
             done,
         };
         let gone = || StoreError::Corrupt("the audit writer has stopped".to_owned());
@@ -94,14 +80,9 @@ async fn write_batches(
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
         match commit(&pool, &batch).await {
             Ok(generation) => {
-                if let Some(generation) = generation {
-                    cache.observe(generation);
-                }
+                cache.observe(generation);
                 for pending in batch.drain(..) {
-                    let current = match (pending.expected_generation, generation) {
-                        (Some(expected), Some(now)) => expected == now,
-                        _ => true,
-                    };
+                    let current = pending.expected_generation == generation;
                     // A waiter that went away (its request was dropped) needs no answer.
                     let _ = pending.done.send(Ok(current));
                 }
@@ -117,25 +98,16 @@ async fn write_batches(
 }
 
 /// One transaction for the whole batch, holding the write lock from the start, so the
-/// generation read here is the newest committed one. Records of cached reads made under an
-/// older generation are left out. Returns the generation when any read in the batch asked.
-async fn commit(pool: &sqlx::SqlitePool, batch: &[Pending]) -> Result<Option<i64>, StoreError> {
+/// generation read here is the newest committed one. Records of reads made under an older
+/// generation are left out. Returns the generation.
+async fn commit(pool: &sqlx::SqlitePool, batch: &[Pending]) -> Result<i64, StoreError> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let generation: Option<i64> = if batch.iter().any(|p| p.expected_generation.is_some()) {
-        Some(
-            sqlx::query_scalar("SELECT value FROM read_generation WHERE id = 1")
-                .fetch_one(&mut *tx)
-                .await?,
-        )
-    } else {
-        None
-    };
+    let generation: i64 = sqlx::query_scalar("SELECT value FROM read_generation WHERE id = 1")
+        .fetch_one(&mut *tx)
+        .await?;
     let records: Vec<_> = batch
         .iter()
-        .filter(|p| match (p.expected_generation, generation) {
-            (Some(expected), Some(now)) => expected == now,
-            _ => true,
-        })
+        .filter(|p| p.expected_generation == generation)
         .map(|p| (&p.actor, &p.event, p.at))
         .collect();
     // A few fixed statement sizes, so SQLite parses each once and sqlx reuses the prepared

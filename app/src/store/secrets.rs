@@ -60,6 +60,26 @@ struct ReadRow {
     application_id: i64,
     wrapped_key: Vec<u8>,
     application_name: String,
+    /// The `read_generation` counter in the same snapshot as the row.
+    generation: i64,
+}
+
+/// One secret with its value and its application's wrapped key, and the read generation.
+fn read_query(app: ApplicationRef<'_>, which: SecretRef<'_>) -> QueryBuilder<'static, Sqlite> {
+    let mut sql = QueryBuilder::<Sqlite>::new(format!(
+        "SELECT {SECRET_COLUMNS}, s.sealed_value, a.id AS application_id, a.wrapped_key, \
+         a.name AS application_name, (SELECT value FROM read_generation WHERE id = 1) AS generation \
+         FROM secrets s JOIN applications a ON a.id = s.application_id WHERE "
+    ));
+    match app {
+        ApplicationRef::Id(id) => sql.push("a.id = ").push_bind(id.0),
+        ApplicationRef::Name(name) => sql.push("a.name = ").push_bind(name.to_owned()),
+    };
+    match which {
+        SecretRef::Id(id) => sql.push(" AND s.id = ").push_bind(id.0),
+        SecretRef::Name(name) => sql.push(" AND s.name = ").push_bind(name.to_owned()),
+    };
+    sql
 }
 
 /// Which application: by id or by short name.
@@ -387,6 +407,11 @@ impl SecretStore {
 
     /// `read_secret` with the application also given by id or short name, so the Management
     /// API's usual call (both by name) is one query. `SecretNotFound` when either is unknown.
+    ///
+    /// The row is read outside the write lock, so the record goes through the queue with the
+    /// `read_generation` it was read under: if anything changed before the record could commit,
+    /// the read is done again (the value returned is the one current when it was audited).
+    /// After two such misses the read takes the write lock itself, so it cannot starve.
     pub async fn read_secret_in(
         &self,
         by: &Actor,
@@ -394,24 +419,39 @@ impl SecretStore {
         which: SecretRef<'_>,
         how: &str,
     ) -> Result<(ApplicationId, SecretMeta, SecretValue), StoreError> {
-        let mut sql = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT {SECRET_COLUMNS}, s.sealed_value, a.id AS application_id, a.wrapped_key, \
-             a.name AS application_name FROM secrets s JOIN applications a ON a.id = s.application_id \
-             WHERE "
-        ));
-        match app {
-            ApplicationRef::Id(id) => sql.push("a.id = ").push_bind(id.0),
-            ApplicationRef::Name(name) => sql.push("a.name = ").push_bind(name),
-        };
-        match which {
-            SecretRef::Id(id) => sql.push(" AND s.id = ").push_bind(id.0),
-            SecretRef::Name(name) => sql.push(" AND s.name = ").push_bind(name),
-        };
-        let row: ReadRow = sql
+        for _ in 0..2 {
+            let row: ReadRow = read_query(app, which)
+                .build_query_as()
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or(StoreError::SecretNotFound)?;
+            let (app, value, event) = self.open_row(&row, how)?;
+            if self
+                .reads
+                .record_if_current(by, event, row.generation)
+                .await?
+            {
+                return Ok((app, row.meta.into(), value));
+            }
+        }
+        let mut tx = self.write_transaction().await?;
+        let row: ReadRow = read_query(app, which)
             .build_query_as()
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await?
             .ok_or(StoreError::SecretNotFound)?;
+        let (app, value, event) = self.open_row(&row, how)?;
+        audit::record(&mut tx, by, &event).await?;
+        tx.commit().await?;
+        Ok((app, row.meta.into(), value))
+    }
+
+    /// Decrypts a read row's value; the audit event the read needs.
+    fn open_row(
+        &self,
+        row: &ReadRow,
+        how: &str,
+    ) -> Result<(ApplicationId, SecretValue, Event), StoreError> {
         let app = ApplicationId(row.application_id);
         let id = SecretId(row.meta.id);
         let key = self.master.unwrap(app, &row.wrapped_key)?;
@@ -421,8 +461,7 @@ impl SecretStore {
             Target::secret(app, &row.application_name, id, &row.meta.name),
         )
         .with_detail(how);
-        self.reads.record(by, event).await?;
-        Ok((app, row.meta.into(), value))
+        Ok((app, value, event))
     }
 
     /// The id of the secret called `name` in `app`, if there is one.
