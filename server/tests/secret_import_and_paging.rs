@@ -4,32 +4,12 @@
 mod support;
 
 use serde_json::Value;
-use std::io::Write;
-use std::process::{Command, Stdio};
 use support::Server;
 
 /// Runs `strongroom secret import APP --data-dir DIR` with `stdin`: (success, stderr).
 fn import(data_dir: &std::path::Path, app: &str, stdin: &str) -> (bool, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_strongroom"))
-        .args(["secret", "import", app, "--data-dir"])
-        .arg(data_dir)
-        .env_remove("STRONGROOM_MASTER_KEY")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("strongroom secret import");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write stdin");
-    let output = child.wait_with_output().expect("exit");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    let (ok, _, stderr) = support::run_cli(data_dir, &["secret", "import", app], stdin);
+    (ok, stderr)
 }
 
 fn lines(range: std::ops::Range<usize>) -> String {

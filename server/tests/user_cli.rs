@@ -2,35 +2,13 @@
 
 mod support;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 use support::{OWNER, OWNER_PASSWORD, Server};
 
 /// Runs `strongroom user ARGS --data-dir DIR` with `stdin` as standard input.
 fn user_cli(data_dir: &std::path::Path, args: &[&str], stdin: &str) -> (bool, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_strongroom"))
-        .arg("user")
-        .args(args)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .env_remove("STRONGROOM_MASTER_KEY")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("strongroom user");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write stdin");
-    let output = child.wait_with_output().expect("exit");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    let mut all = vec!["user"];
+    all.extend_from_slice(args);
+    support::run_cli(data_dir, &all, stdin)
 }
 
 #[tokio::test]

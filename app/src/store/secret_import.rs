@@ -5,10 +5,9 @@
 use std::collections::HashSet;
 
 use super::audit::{self, Actor, Event, Target};
-use super::secrets::{NewSecret, checked_name, checked_value, duplicate_or, store_value};
+use super::secrets::{NewSecret, checked_name, checked_value, insert_secret};
 use super::{SecretStore, StoreError, now};
-use crate::model::{ApplicationId, AuditAction, SecretId, Timestamp};
-use crate::validation::normalize_description;
+use crate::model::{ApplicationId, AuditAction, Timestamp};
 
 /// Audit records written per statement.
 const AUDIT_CHUNK: usize = 500;
@@ -34,21 +33,7 @@ impl SecretStore {
         let (key, app_name) = self.touch_application(&mut tx, app).await?;
         let mut events = Vec::with_capacity(new.len());
         for secret in new {
-            // The sealed value is bound to the secret id, which exists only after the insert.
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO secrets (application_id, name, description, sealed_value, created_at, \
-                 modified_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
-            )
-            .bind(app.0)
-            .bind(&secret.name)
-            .bind(normalize_description(&secret.description))
-            .bind(Vec::<u8>::new())
-            .bind(created.0)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| duplicate_or(e, &secret.name))?;
-            let id = SecretId(id);
-            store_value(&mut tx, &key, app, id, &secret.value).await?;
+            let id = insert_secret(&mut tx, &key, app, secret, created).await?;
             events.push(
                 Event::success(
                     AuditAction::SecretCreate,

@@ -200,21 +200,7 @@ impl SecretStore {
         let now = now();
         let mut tx = self.write_transaction().await?;
         let (key, app_name) = self.touch_application(&mut tx, app).await?;
-        // The sealed value is bound to the secret id, which exists only after the insert.
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO secrets (application_id, name, description, sealed_value, created_at, modified_at) \
-             VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
-        )
-        .bind(app.0)
-        .bind(&new.name)
-        .bind(normalize_description(&new.description))
-        .bind(Vec::<u8>::new())
-        .bind(now.0)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| duplicate_or(e, &new.name))?;
-        let id = SecretId(id);
-        store_value(&mut tx, &key, app, id, &new.value).await?;
+        let id = insert_secret(&mut tx, &key, app, &new, now).await?;
         let event = Event::success(
             AuditAction::SecretCreate,
             Target::secret(app, &app_name, id, &new.name),
@@ -541,7 +527,33 @@ fn update_event(
     Event::success(action, target).with_detail(detail)
 }
 
-pub(super) async fn store_value(
+/// Inserts a checked secret and seals its value. The sealed value is bound to the secret id,
+/// which exists only after the insert, hence the two statements.
+pub(super) async fn insert_secret(
+    tx: &mut sqlx::SqliteConnection,
+    key: &DataKey,
+    app: ApplicationId,
+    new: &NewSecret,
+    created: Timestamp,
+) -> Result<SecretId, StoreError> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO secrets (application_id, name, description, sealed_value, created_at, modified_at) \
+         VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+    )
+    .bind(app.0)
+    .bind(&new.name)
+    .bind(normalize_description(&new.description))
+    .bind(Vec::<u8>::new())
+    .bind(created.0)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| duplicate_or(e, &new.name))?;
+    let id = SecretId(id);
+    store_value(tx, key, app, id, &new.value).await?;
+    Ok(id)
+}
+
+async fn store_value(
     tx: &mut sqlx::SqliteConnection,
     key: &DataKey,
     app: ApplicationId,

@@ -457,3 +457,32 @@ pub fn json_args(args: &[(&str, &str)]) -> Value {
         .collect();
     Value::Object(map)
 }
+
+/// Runs `strongroom ARGS --data-dir DIR` (no master key in the environment) with `stdin` as
+/// standard input: (success, stdout, stderr).
+pub fn run_cli(data_dir: &Path, args: &[&str], stdin: &str) -> (bool, String, String) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_strongroom"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("STRONGROOM_MASTER_KEY")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("strongroom");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    let output = child.wait_with_output().expect("exit");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
