@@ -31,15 +31,16 @@ pub async fn layer(
     next: Next,
 ) -> Response {
     let client_ip = client_ip(&request, state.trust_proxy);
-    let path = request.uri().path().to_owned();
-    // Static assets and the health check need nobody's session: no database query for them.
-    if path.starts_with("/pkg/") || path == "/healthz" {
+    // Static assets, the health check and the Management API (which authenticates each call
+    // itself and never reads a cookie) need nobody's session: no database query for them.
+    if needs_no_session(request.uri().path()) {
         request.extensions_mut().insert(RequestAuth {
             session: None,
             client_ip,
         });
         return next.run(request).await;
     }
+    let path = request.uri().path().to_owned();
     let session = match state.config.resolve(&state.store, request.headers()).await {
         Ok(session) => session,
         Err(e) => {
@@ -80,6 +81,13 @@ pub async fn layer(
         .extensions_mut()
         .insert(RequestAuth { session, client_ip });
     next.run(request).await
+}
+
+fn needs_no_session(path: &str) -> bool {
+    path.starts_with("/pkg/")
+        || path == "/healthz"
+        || path == "/platform_api"
+        || path.starts_with("/platform_api/")
 }
 
 /// Where a page request must go instead, if anywhere; `back` is the path and query to return

@@ -132,6 +132,57 @@ pub(super) async fn record(
     record_many(conn, &[(actor, event, now())]).await
 }
 
+/// The columns of one record, in the order of `COLUMNS`.
+pub(super) type Columns<'a> = (
+    i64,
+    &'static str,
+    &'a str,
+    &'static str,
+    Option<&'a str>,
+    &'static str,
+    &'static str,
+    Option<i64>,
+    Option<&'a str>,
+    Option<i64>,
+    Option<&'a str>,
+    Option<&'a str>,
+    &'a str,
+);
+
+/// What a record fills in, in the order of `Columns`.
+pub(super) const COLUMNS: &str = "at, actor_kind, actor, source, client_ip, action, outcome, \
+     application_id, application_name, secret_id, secret_name, target, detail";
+
+/// One record as the audit log stores it.
+pub(super) fn columns<'a>(actor: &'a Actor, event: &'a Event, at: Timestamp) -> Columns<'a> {
+    let target = &event.target;
+    let (app_id, app_name) = target
+        .application
+        .as_ref()
+        .map(|(id, name)| (id.0, name.as_str()))
+        .unzip();
+    let (secret_id, secret_name) = target
+        .secret
+        .as_ref()
+        .map(|(id, name)| (id.0, name.as_str()))
+        .unzip();
+    (
+        at.0,
+        actor.kind_str(),
+        actor.name(),
+        actor.source.as_str(),
+        actor.client_ip.as_deref(),
+        event.action.as_str(),
+        event.outcome.as_str(),
+        app_id,
+        app_name,
+        secret_id,
+        secret_name,
+        target.other.as_deref(),
+        &event.detail,
+    )
+}
+
 /// Writes several records (each with its own time) in one statement.
 pub(super) async fn record_many(
     conn: &mut SqliteConnection,
@@ -140,35 +191,22 @@ pub(super) async fn record_many(
     if records.is_empty() {
         return Ok(());
     }
-    let mut sql = QueryBuilder::<Sqlite>::new(
-        "INSERT INTO audit_log (at, actor_kind, actor, source, client_ip, action, outcome, \
-         application_id, application_name, secret_id, secret_name, target, detail) ",
-    );
+    let mut sql = QueryBuilder::<Sqlite>::new(format!("INSERT INTO audit_log ({COLUMNS}) "));
     sql.push_values(records, |mut row, (actor, event, at)| {
-        let target = &event.target;
-        let (app_id, app_name) = target
-            .application
-            .as_ref()
-            .map(|(id, name)| (id.0, name.clone()))
-            .unzip();
-        let (secret_id, secret_name) = target
-            .secret
-            .as_ref()
-            .map(|(id, name)| (id.0, name.clone()))
-            .unzip();
-        row.push_bind(at.0)
-            .push_bind(actor.kind_str())
-            .push_bind(actor.name().to_owned())
-            .push_bind(actor.source.as_str())
-            .push_bind(actor.client_ip.clone())
-            .push_bind(event.action.as_str())
-            .push_bind(event.outcome.as_str())
-            .push_bind(app_id)
-            .push_bind(app_name)
-            .push_bind(secret_id)
-            .push_bind(secret_name)
-            .push_bind(target.other.clone())
-            .push_bind(event.detail.clone());
+        let c = columns(actor, event, *at);
+        row.push_bind(c.0)
+            .push_bind(c.1)
+            .push_bind(c.2)
+            .push_bind(c.3)
+            .push_bind(c.4)
+            .push_bind(c.5)
+            .push_bind(c.6)
+            .push_bind(c.7)
+            .push_bind(c.8)
+            .push_bind(c.9)
+            .push_bind(c.10)
+            .push_bind(c.11)
+            .push_bind(c.12);
     });
     sql.build().execute(&mut *conn).await?;
     Ok(())

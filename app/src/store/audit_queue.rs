@@ -5,7 +5,9 @@
 //! transaction, then wakes every waiter. Under load the batches grow by themselves; a lone
 //! read still commits at once.
 
-use std::sync::Arc;
+use sqlx::SqliteConnection;
+use sqlx::pool::PoolConnection;
+use std::sync::{Arc, LazyLock};
 use tokio::sync::{mpsc, oneshot};
 
 use super::audit::{self, Actor, Event};
@@ -14,8 +16,7 @@ use super::{StoreError, Timestamp};
 
 /// Most records in one transaction.
 const MAX_BATCH: usize = 512;
-/// Rows per INSERT statement, largest first; the last must be 1.
-const STATEMENT_ROWS: [usize; 3] = [64, 8, 1];
+const _: () = assert!(MAX_BATCH.is_power_of_two());
 /// Reads waiting beyond this many make new reads wait for room first (back-pressure).
 const QUEUE_DEPTH: usize = 8192;
 
@@ -76,50 +77,209 @@ async fn write_batches(
     cache: Arc<ReadCache>,
     mut receiver: mpsc::Receiver<Pending>,
 ) {
+    // The writer's own connection, out of the pool: a pooled one would cost a checkout and a
+    // ping on every return. Dropped after an error; the next batch opens another.
+    let mut connection: Option<SqliteConnection> = None;
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        match commit(&pool, &batch).await {
-            Ok(generation) => {
-                cache.observe(generation);
-                for pending in batch.drain(..) {
-                    let current = pending.expected_generation == generation;
-                    // A waiter that went away (its request was dropped) needs no answer.
-                    let _ = pending.done.send(Ok(current));
+        let conn = match connection.take() {
+            Some(conn) => Ok(conn),
+            None => pool.acquire().await.map(PoolConnection::detach),
+        };
+        let result = match conn {
+            Ok(mut conn) => {
+                let result = commit(&mut conn, &cache, &mut batch).await;
+                if result.is_ok() {
+                    connection = Some(conn);
                 }
+                result
             }
-            Err(e) => {
-                tracing::error!(error = %e, records = batch.len(), "cannot commit audit records");
-                for pending in batch.drain(..) {
-                    let _ = pending.done.send(Err(e.to_string()));
-                }
+            Err(e) => Err(e.into()),
+        };
+        if let Err(e) = result {
+            tracing::error!(error = %e, records = batch.len(), "cannot commit audit records");
+            for pending in batch.drain(..) {
+                let _ = pending.done.send(Err(e.to_string()));
             }
         }
     }
 }
 
-/// One transaction for the whole batch, holding the write lock from the start, so the
-/// generation read here is the newest committed one. Records of reads made under an older
-/// generation are left out. Returns the generation.
-async fn commit(pool: &sqlx::SqlitePool, batch: &[Pending]) -> Result<i64, StoreError> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let generation: i64 = sqlx::query_scalar("SELECT value FROM read_generation WHERE id = 1")
-        .fetch_one(&mut *tx)
-        .await?;
-    let records: Vec<_> = batch
-        .iter()
-        .filter(|p| p.expected_generation == generation)
-        .map(|p| (&p.actor, &p.event, p.at))
-        .collect();
-    // A few fixed statement sizes, so SQLite parses each once and sqlx reuses the prepared
-    // statement, instead of parsing a new INSERT of every batch's exact length.
-    let mut rest = &records[..];
-    for size in STATEMENT_ROWS {
-        while rest.len() >= size {
-            let (chunk, tail) = rest.split_at(size);
-            audit::record_many(&mut tx, chunk).await?;
-            rest = tail;
+/// `INSERT_IF_CURRENT[k]` inserts up to 2^k records (13 parameters each, `audit::COLUMNS`
+/// order; rows padded with NULLs are skipped) in one statement, so one implicit transaction
+/// and one sync to disk, but only if the last parameter is still the database's read
+/// generation: the check is part of the statement, which holds the write lock from its start,
+/// so nothing can change between the check and the insert. A batch is padded up to the next
+/// power of two, so SQLite prepares ten statements in all, once each.
+static INSERT_IF_CURRENT: LazyLock<Vec<String>> = LazyLock::new(|| {
+    let row = format!("({})", vec!["?"; COLUMN_COUNT].join(", "));
+    (0..=MAX_BATCH.trailing_zeros())
+        .map(|k| {
+            let rows = vec![row.as_str(); 1 << k].join(", ");
+            format!(
+                "INSERT INTO audit_log ({}) SELECT * FROM (VALUES {rows}) AS v \
+                 WHERE v.column1 IS NOT NULL \
+                 AND (SELECT value FROM read_generation WHERE id = 1) = ?",
+                audit::COLUMNS
+            )
+        })
+        .collect()
+});
+const COLUMN_COUNT: usize = 13;
+
+/// Commits the batch and answers (and removes) every record it wrote or refused: one round
+/// trip to SQLite per batch.
+async fn commit(
+    conn: &mut SqliteConnection,
+    cache: &ReadCache,
+    batch: &mut Vec<Pending>,
+) -> Result<(), StoreError> {
+    // Nearly always one generation for the whole batch; after a change, maybe two.
+    while let Some(generation) = batch.first().map(|p| p.expected_generation) {
+        let group: Vec<Pending> = batch
+            .extract_if(.., |p| p.expected_generation == generation)
+            .collect();
+        let written = insert_if_current(conn, &group, generation).await;
+        let written = match written {
+            Ok(written) => written,
+            Err(e) => {
+                // Put the group back so its readers hear of the failure.
+                batch.extend(group);
+                return Err(e.into());
+            }
+        };
+        if written {
+            cache.observe(generation);
+        } else {
+            // Something changed since these reads loaded their data: they must be redone,
+            // and the cache must learn the new generation or it would keep missing.
+            let current = sqlx::query_scalar("SELECT value FROM read_generation WHERE id = 1")
+                .fetch_one(&mut *conn)
+                .await;
+            match current {
+                Ok(current) => cache.observe(current),
+                Err(e) => {
+                    batch.extend(group);
+                    return Err(e.into());
+                }
+            }
+        }
+        for pending in group {
+            // A waiter that went away (its request was dropped) needs no answer.
+            let _ = pending.done.send(Ok(written));
         }
     }
-    tx.commit().await?;
-    Ok(generation)
+    Ok(())
+}
+
+/// Runs the `INSERT_IF_CURRENT` statement that fits `group`; true when it wrote the records.
+async fn insert_if_current(
+    conn: &mut SqliteConnection,
+    group: &[Pending],
+    generation: i64,
+) -> Result<bool, sqlx::Error> {
+    let size = group.len().next_power_of_two();
+    let sql = &INSERT_IF_CURRENT[size.trailing_zeros() as usize];
+    let mut query = sqlx::query(sql);
+    for p in group {
+        let c = audit::columns(&p.actor, &p.event, p.at);
+        query = query
+            .bind(c.0)
+            .bind(c.1)
+            .bind(c.2)
+            .bind(c.3)
+            .bind(c.4)
+            .bind(c.5)
+            .bind(c.6)
+            .bind(c.7)
+            .bind(c.8)
+            .bind(c.9)
+            .bind(c.10)
+            .bind(c.11)
+            .bind(c.12);
+    }
+    for _ in group.len()..size {
+        for _ in 0..COLUMN_COUNT {
+            query = query.bind(None::<i64>);
+        }
+    }
+    let done = query.bind(generation).execute(conn).await?;
+    Ok(done.rows_affected() > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ApplicationId, AuditAction, SecretId};
+    use crate::store::{MasterKey, SecretStore, Target};
+
+    fn pending(i: usize, generation: i64) -> Pending {
+        let actor = Actor {
+            client_ip: i.is_multiple_of(2).then(|| format!("10.0.0.{i}")),
+            ..Actor::system("batch")
+        };
+        let target = Target::secret(
+            ApplicationId(7),
+            "app",
+            SecretId(i as i64),
+            &format!("s{i}"),
+        );
+        Pending {
+            actor,
+            event: Event::success(AuditAction::SecretRead, target).with_detail("test"),
+            at: Timestamp(1_000 + i as i64),
+            expected_generation: generation,
+            done: oneshot::channel().0,
+        }
+    }
+
+    /// Every statement size, padded or not, writes exactly its records, column for column;
+    /// under a generation that is not the database's, it writes nothing.
+    #[tokio::test]
+    async fn batches_of_every_size_write_exactly_their_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("batch.db").display());
+        let store = SecretStore::open(&url, MasterKey::from_bytes(&[1; 32]).unwrap())
+            .await
+            .unwrap();
+        let mut conn = store.pool.acquire().await.unwrap().detach();
+        let generation: i64 = sqlx::query_scalar("SELECT value FROM read_generation")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        let mut expected = 0;
+        for size in [1, 2, 3, 64, 100, 300, MAX_BATCH] {
+            let group: Vec<_> = (0..size).map(|i| pending(i, generation)).collect();
+            assert!(
+                !insert_if_current(&mut conn, &group, generation + 1)
+                    .await
+                    .unwrap()
+            );
+            assert!(
+                insert_if_current(&mut conn, &group, generation)
+                    .await
+                    .unwrap()
+            );
+            expected += size;
+            let rows: Vec<(i64, Option<String>, Option<i64>, String)> = sqlx::query_as(
+                "SELECT at, client_ip, secret_id, secret_name FROM audit_log \
+                 WHERE actor = 'batch' ORDER BY id DESC LIMIT $1",
+            )
+            .bind(size as i64)
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+            assert_eq!(rows.len(), size);
+            for (i, row) in rows.into_iter().rev().enumerate() {
+                let ip = i.is_multiple_of(2).then(|| format!("10.0.0.{i}"));
+                let want = (1_000 + i as i64, ip, Some(i as i64), format!("s{i}"));
+                assert_eq!(row, want, "batch of {size}, record {i}");
+            }
+        }
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE actor = 'batch'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(total, expected as i64);
+    }
 }

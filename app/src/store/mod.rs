@@ -38,9 +38,13 @@ use crate::model::{Account, Timestamp};
 
 const KEY_CHECK_SETTING: &str = "master_key_check";
 
-/// Cheap to clone: a connection pool and the master key, both shared.
+/// Cheap to clone: one shared `StoreParts`. (One reference count, not one per part: every request
+/// clones the store, on every core, and each count is a cache line the cores pass around.)
 #[derive(Clone, Debug)]
-pub struct SecretStore {
+pub struct SecretStore(Arc<StoreParts>);
+
+#[derive(Clone, Debug)]
+pub struct StoreParts {
     pool: SqlitePool,
     master: Arc<MasterKey>,
     account: Arc<Account>,
@@ -48,6 +52,15 @@ pub struct SecretStore {
     reads: audit_queue::AuditQueue,
     /// What cached GetSecretValue reads need; checked at each read's audit commit.
     cache: Arc<read_cache::ReadCache>,
+}
+
+/// The store's methods read its parts as `self.pool`, `self.master` and so on.
+impl std::ops::Deref for SecretStore {
+    type Target = StoreParts;
+
+    fn deref(&self) -> &StoreParts {
+        &self.0
+    }
 }
 
 impl SecretStore {
@@ -85,13 +98,13 @@ impl SecretStore {
                 source,
             })?;
         let cache = Arc::new(read_cache::ReadCache::default());
-        let store = SecretStore {
+        let store = SecretStore(Arc::new(StoreParts {
             reads: audit_queue::AuditQueue::start(pool.clone(), cache.clone()),
             cache,
             pool,
             master: Arc::new(master),
             account: Arc::new(Account::default()),
-        };
+        }));
         let existing_check = store.stored_key_check().await;
         if let Some(stored) = &existing_check {
             store
@@ -137,9 +150,11 @@ impl SecretStore {
 
     /// Names the account this server is (its id, name and e-mail appear in credentials files
     /// and full application names).
-    pub fn with_account(mut self, account: Account) -> Self {
-        self.account = Arc::new(account);
-        self
+    pub fn with_account(self, account: Account) -> Self {
+        SecretStore(Arc::new(StoreParts {
+            account: Arc::new(account),
+            ..StoreParts::clone(&self.0)
+        }))
     }
 
     pub fn account(&self) -> &Account {

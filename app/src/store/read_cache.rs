@@ -1,7 +1,9 @@
 //! GetSecretValue without a database round trip, still exact. The hot path of the Management
 //! API reads the same few secrets with the same keys over and over. This cache keeps, per
 //! process, what those reads need from the database: the caller's key role, and the secret's
-//! metadata with its *sealed* value and its application's *wrapped* key (never a plaintext).
+//! metadata with its *sealed* value and its application's data key (never a value in plain;
+//! the data key is unwrapped once, when the entry is loaded: the master key that unwraps it is
+//! in this process's memory anyway).
 //!
 //! Every entry is labelled with the `read_generation` counter it was loaded under (migration
 //! 0006: triggers move it on any change a read could depend on). A cached read is answered only
@@ -19,7 +21,7 @@ use super::secrets::SECRET_COLUMNS;
 use super::{SecretStore, StoreError, parse_role};
 use crate::model::{ApplicationId, AuditAction, Role, SecretMeta};
 
-use super::crypto::SecretValue;
+use super::crypto::{DataKey, SecretValue};
 
 /// Entries kept at most (of each kind); when full, the cache starts again empty.
 const MAX_ENTRIES: usize = 10_000;
@@ -34,18 +36,35 @@ struct State {
     /// The generation every entry below was loaded under.
     generation: i64,
     keys: HashMap<String, Role>,
-    secrets: HashMap<(String, String), Arc<CachedSecret>>,
+    /// By application name, then secret name (so a lookup borrows the names it is given).
+    secrets: HashMap<String, HashMap<String, Arc<CachedSecret>>>,
+    secret_count: usize,
 }
 
-/// A secret as a read needs it; the value still sealed, the data key still wrapped. Its
-/// last-read time is not kept current (GetSecretValue does not show it).
+impl State {
+    fn clear(&mut self) {
+        self.keys.clear();
+        self.secrets.clear();
+        self.secret_count = 0;
+    }
+}
+
+/// What the cache holds for one read, and the generation it was loaded under.
+struct Lookup {
+    role: Option<Role>,
+    secret: Option<Arc<CachedSecret>>,
+    generation: i64,
+}
+
+/// A secret as a read needs it; the value still sealed. Its last-read time is not kept
+/// current (GetSecretValue does not show it).
 #[derive(Debug)]
 pub(super) struct CachedSecret {
     application: ApplicationId,
     application_name: String,
     meta: SecretMeta,
     sealed_value: Vec<u8>,
-    wrapped_key: Vec<u8>,
+    key: DataKey,
 }
 
 impl ReadCache {
@@ -57,37 +76,30 @@ impl ReadCache {
     pub(super) fn observe(&self, generation: i64) {
         let mut state = self.lock();
         if generation != state.generation {
-            state.keys.clear();
-            state.secrets.clear();
+            state.clear();
             state.generation = generation;
         }
     }
 
-    fn key(&self, key_id: &str) -> Option<(Role, i64)> {
+    fn lookup(&self, key_id: &str, app: &str, name: &str) -> Lookup {
         let state = self.lock();
-        state.keys.get(key_id).map(|role| (*role, state.generation))
-    }
-
-    fn secret(&self, app: &str, name: &str) -> Option<(Arc<CachedSecret>, i64)> {
-        let state = self.lock();
-        state
-            .secrets
-            .get(&(app.to_owned(), name.to_owned()))
-            .map(|s| (s.clone(), state.generation))
+        Lookup {
+            role: state.keys.get(key_id).copied(),
+            secret: state.secrets.get(app).and_then(|s| s.get(name)).cloned(),
+            generation: state.generation,
+        }
     }
 
     /// Keeps an entry loaded under `generation` if that is still the newest one seen.
     fn keep(&self, generation: i64, put: impl FnOnce(&mut State)) {
         let mut state = self.lock();
         if generation > state.generation {
-            state.keys.clear();
-            state.secrets.clear();
+            state.clear();
             state.generation = generation;
         }
         if generation == state.generation {
-            if state.keys.len() >= MAX_ENTRIES || state.secrets.len() >= MAX_ENTRIES {
-                state.keys.clear();
-                state.secrets.clear();
+            if state.keys.len() >= MAX_ENTRIES || state.secret_count >= MAX_ENTRIES {
+                state.clear();
             }
             put(&mut state);
         }
@@ -119,20 +131,30 @@ impl SecretStore {
         secret: &str,
         how: &str,
     ) -> Result<Option<(SecretMeta, SecretValue)>, StoreError> {
-        let Some((role, key_generation)) = self.cached_key(key_id).await? else {
+        let found = self.cache.lookup(key_id, application, secret);
+        let key = match found.role {
+            Some(role) => Some((role, found.generation)),
+            None => self.load_key(key_id).await?,
+        };
+        let Some((role, key_generation)) = key else {
             return Ok(None);
         };
         if !may_read(role) {
             return Ok(None);
         }
-        let Some((entry, generation)) = self.cached_secret(application, secret).await? else {
+        let entry = match found.secret {
+            Some(entry) => Some((entry, found.generation)),
+            None => self.load_secret(application, secret).await?,
+        };
+        let Some((entry, generation)) = entry else {
             return Ok(None);
         };
         if generation != key_generation {
             return Ok(None);
         }
-        let key = self.master.unwrap(entry.application, &entry.wrapped_key)?;
-        let value = key.open_value(entry.application, entry.meta.id, &entry.sealed_value)?;
+        let value = entry
+            .key
+            .open_value(entry.application, entry.meta.id, &entry.sealed_value)?;
         let event = Event::success(
             AuditAction::SecretRead,
             Target::secret(
@@ -150,10 +172,7 @@ impl SecretStore {
         }
     }
 
-    async fn cached_key(&self, key_id: &str) -> Result<Option<(Role, i64)>, StoreError> {
-        if let Some(found) = self.cache.key(key_id) {
-            return Ok(Some(found));
-        }
+    async fn load_key(&self, key_id: &str) -> Result<Option<(Role, i64)>, StoreError> {
         // One statement, so the role and the counter come from the same snapshot.
         let row: Option<(String, i64)> = sqlx::query_as(
             "SELECT role, (SELECT value FROM read_generation WHERE id = 1) \
@@ -172,14 +191,11 @@ impl SecretStore {
         Ok(Some((role, generation)))
     }
 
-    async fn cached_secret(
+    async fn load_secret(
         &self,
         application: &str,
         secret: &str,
     ) -> Result<Option<(Arc<CachedSecret>, i64)>, StoreError> {
-        if let Some(found) = self.cache.secret(application, secret) {
-            return Ok(Some(found));
-        }
         let row: Option<LoadedSecret> = sqlx::query_as(&format!(
             "SELECT {SECRET_COLUMNS}, s.sealed_value, a.id AS application_id, a.wrapped_key, \
              a.name AS application_name, \
@@ -195,17 +211,23 @@ impl SecretStore {
             return Ok(None);
         };
         let generation = row.generation;
+        let application_id = ApplicationId(row.application_id);
         let entry = Arc::new(CachedSecret {
-            application: ApplicationId(row.application_id),
+            key: self.master.unwrap(application_id, &row.wrapped_key)?,
+            application: application_id,
             application_name: row.application_name,
             meta: SecretMeta::from(row.meta),
             sealed_value: row.sealed_value,
-            wrapped_key: row.wrapped_key,
         });
         self.cache.keep(generation, |state| {
-            state
+            let replaced = state
                 .secrets
-                .insert((application.to_owned(), secret.to_owned()), entry.clone());
+                .entry(application.to_owned())
+                .or_default()
+                .insert(secret.to_owned(), entry.clone());
+            if replaced.is_none() {
+                state.secret_count += 1;
+            }
         });
         Ok(Some((entry, generation)))
     }

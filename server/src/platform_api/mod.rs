@@ -112,18 +112,19 @@ impl Method {
         role.allows(self.permission())
     }
 
-    async fn call(self, store: &SecretStore, by: &Actor, p: &Params) -> Result<Value, ApiError> {
-        match self {
+    async fn call(self, store: &SecretStore, by: &Actor, p: &Params) -> Result<Answer, ApiError> {
+        let answer = match self {
             Method::AddSecret => secrets::add_secret(store, by, p).await,
             Method::GetSecrets => secrets::get_secrets(store, p).await,
-            Method::GetSecretValue => secrets::get_secret_value(store, by, p).await,
+            Method::GetSecretValue => return secrets::get_secret_value(store, by, p).await,
             Method::SetSecretInfo => secrets::set_secret_info(store, by, p).await,
             Method::DelSecret => secrets::del_secret(store, by, p).await,
             Method::AddApplication => applications::add_application(store, by, p).await,
             Method::GetApplications => applications::get_applications(store, p).await,
             Method::SetApplicationInfo => applications::set_application_info(store, by, p).await,
             Method::DelApplication => applications::del_application(store, by, p).await,
-        }
+        };
+        answer.map(Answer::from)
     }
 }
 
@@ -150,18 +151,32 @@ async fn openapi() -> Response {
         .into_response()
 }
 
+/// A method's answer: a JSON `Value`, or JSON already serialized (GetSecretValue, the hot
+/// call, is written straight from the secret's fields).
+pub(crate) enum Answer {
+    Value(Value),
+    Json(Vec<u8>),
+}
+
+impl From<Value> for Answer {
+    fn from(value: Value) -> Self {
+        Answer::Value(value)
+    }
+}
+
 async fn handle(
     state: &ApiState,
     path_method: Option<String>,
     request: Request,
-) -> Result<Value, ApiError> {
+) -> Result<Answer, ApiError> {
     let store = &state.store;
-    let headers = request.headers().clone();
-    let client_ip = request
-        .extensions()
+    let (parts, body) = request.into_parts();
+    let headers = &parts.headers;
+    let client_ip = parts
+        .extensions
         .get::<RequestAuth>()
         .and_then(|auth| auth.client_ip.clone());
-    let params = Params::from_request(request).await?;
+    let params = Params::read(&parts, body).await?;
     let name = match (path_method, params.text("cmd")) {
         (Some(path), Some(cmd)) if path != cmd => {
             return Err(ApiError::invalid(format!(
@@ -190,11 +205,11 @@ async fn handle(
     })?;
     if method == Method::GetSecretValue
         && let Some(answer) =
-            secrets::get_secret_value_cached(state, &headers, &params, client_ip.clone()).await?
+            secrets::get_secret_value_cached(state, headers, &params, client_ip.clone()).await?
     {
         return Ok(answer);
     }
-    let caller = auth::authenticate(store, &state.tokens, &headers, &params).await?;
+    let caller = auth::authenticate(store, &state.tokens, headers, &params).await?;
     let actor = caller.actor(client_ip);
     if !method.allowed(caller.role) {
         let event = Event {
@@ -217,9 +232,17 @@ async fn handle(
 }
 
 /// Success and API errors alike are HTTP 200 JSON. Nothing is cached: a body may hold a value.
-fn respond(result: Result<Value, ApiError>) -> Response {
+fn respond(result: Result<Answer, ApiError>) -> Response {
     let mut response = match result {
-        Ok(value) => Json(value).into_response(),
+        Ok(Answer::Value(value)) => Json(value).into_response(),
+        Ok(Answer::Json(bytes)) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            bytes,
+        )
+            .into_response(),
         Err(error) => error.into_response(),
     };
     response

@@ -1,8 +1,10 @@
 //! A method's parameters, gathered from the query string and the body (urlencoded or
 //! multipart), with typed accessors whose errors name the parameter (spec: "Transport").
 
+use axum::body::Body;
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
 use std::collections::BTreeMap;
 
 use app::validation::NAME_MAX_CHARS;
@@ -29,10 +31,9 @@ pub struct IdList {
 }
 
 impl Params {
-    /// Reads every parameter of `request`. A name given twice with different values, from the
-    /// query and the body or within one of them, is an error (101).
-    pub async fn from_request(request: Request) -> Result<Params, ApiError> {
-        let (parts, body) = request.into_parts();
+    /// Reads every parameter of a request (its head and body). A name given twice with
+    /// different values, from the query and the body or within one of them, is an error (101).
+    pub async fn read(parts: &Parts, body: Body) -> Result<Params, ApiError> {
         // Read the whole body before judging anything: answering while the client is still
         // sending would make the connection unusable for its next request.
         let body = axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| {
@@ -61,7 +62,13 @@ impl Params {
             .trim()
             .to_owned();
         if essence == "multipart/form-data" {
-            let request = Request::from_parts(parts, axum::body::Body::from(body));
+            // The multipart reader needs only the Content-Type (its boundary) and the body.
+            let mut request = Request::new(Body::from(body));
+            if let Some(content_type) = parts.headers.get(CONTENT_TYPE) {
+                request
+                    .headers_mut()
+                    .insert(CONTENT_TYPE, content_type.clone());
+            }
             for (name, value) in read_multipart(request).await? {
                 params.insert(name, value)?;
             }

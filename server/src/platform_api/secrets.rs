@@ -1,18 +1,19 @@
 //! The secret methods (spec: "Secrets"). Each one only translates parameters to a store call
 //! and the result to the wire format; the store enforces every rule.
 
-use app::model::{ApplicationId, Field, SecretId, SecretMeta};
+use app::model::{ApplicationId, Field, SecretId, SecretMeta, Timestamp};
 use app::store::{
     Actor, ApplicationRef, NewSecret, SecretChanges, SecretFilter, SecretRef, SecretStore,
     SecretValue, Selection, StoreError,
 };
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::ApiState;
 use super::applications::resolve_for_secrets;
 use super::auth;
 use super::error::{ApiError, MISSING_PARAMETER, plain_param};
 use super::params::Params;
+use super::{Answer, ApiState};
 use app::model::{Permission, Role};
 use axum::http::HeaderMap;
 
@@ -52,7 +53,7 @@ pub async fn get_secret_value_cached(
     headers: &HeaderMap,
     p: &Params,
     client_ip: Option<String>,
-) -> Result<Option<Value>, ApiError> {
+) -> Result<Option<Answer>, ApiError> {
     let store = &state.store;
     let (None, None, Some(app), Some(secret)) = (
         p.raw("application_id"),
@@ -82,7 +83,7 @@ pub async fn get_secret_value(
     store: &SecretStore,
     by: &Actor,
     p: &Params,
-) -> Result<Value, ApiError> {
+) -> Result<Answer, ApiError> {
     let id = p.id("secret_id")?;
     let name = p.text("secret_name");
     // The hot path, both given by name (what the clients send): a single query. Otherwise,
@@ -114,11 +115,39 @@ pub async fn get_secret_value(
 }
 
 /// GetSecretValue's answer: the listed fields, the value, and the description even when empty.
-fn with_value(meta: &SecretMeta, value: &SecretValue) -> Value {
-    let mut item = listed(meta);
-    item.insert("secret_value".into(), value.expose().into());
-    item.insert("description".into(), meta.description.clone().into());
-    json!({ "result": [item] })
+/// Serialized straight from the fields (keys in the order a `Value` would have them).
+fn with_value(meta: &SecretMeta, value: &SecretValue) -> Answer {
+    #[derive(Serialize)]
+    struct Item<'a> {
+        #[serde(serialize_with = "as_text")]
+        created: Timestamp,
+        description: &'a str,
+        #[serde(serialize_with = "as_text")]
+        modified: Timestamp,
+        secret_id: i64,
+        secret_name: &'a str,
+        secret_value: &'a str,
+    }
+    #[derive(Serialize)]
+    struct Body<'a> {
+        result: [Item<'a>; 1],
+    }
+    let body = Body {
+        result: [Item {
+            created: meta.created,
+            description: &meta.description,
+            modified: meta.modified,
+            secret_id: meta.id.0,
+            secret_name: &meta.name,
+            secret_value: value.expose(),
+        }],
+    };
+    // Only strings and numbers: serializing cannot fail.
+    Answer::Json(serde_json::to_vec(&body).expect("strings and numbers always serialize"))
+}
+
+fn as_text<S: serde::Serializer>(at: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(at)
 }
 
 /// GetSecretValue with every parameter checked on its own, so an error names the one at fault.
