@@ -132,55 +132,57 @@ pub(super) async fn record(
     record_many(conn, &[(actor, event, now())]).await
 }
 
-/// The columns of one record, in the order of `COLUMNS`.
-pub(super) type Columns<'a> = (
-    i64,
-    &'static str,
-    &'a str,
-    &'static str,
-    Option<&'a str>,
-    &'static str,
-    &'static str,
-    Option<i64>,
-    Option<&'a str>,
-    Option<i64>,
-    Option<&'a str>,
-    Option<&'a str>,
-    &'a str,
-);
+/// One record as the audit log stores it: a row of `COLUMNS`, field for field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(super) struct Row<'a> {
+    pub at: i64,
+    pub actor_kind: &'static str,
+    pub actor: &'a str,
+    pub source: &'static str,
+    pub client_ip: Option<&'a str>,
+    pub action: &'static str,
+    pub outcome: &'static str,
+    pub application_id: Option<i64>,
+    pub application_name: Option<&'a str>,
+    pub secret_id: Option<i64>,
+    pub secret_name: Option<&'a str>,
+    pub target: Option<&'a str>,
+    pub detail: &'a str,
+}
 
-/// What a record fills in, in the order of `Columns`.
+/// The columns a `Row` fills, in its field order.
 pub(super) const COLUMNS: &str = "at, actor_kind, actor, source, client_ip, action, outcome, \
      application_id, application_name, secret_id, secret_name, target, detail";
 
-/// One record as the audit log stores it.
-pub(super) fn columns<'a>(actor: &'a Actor, event: &'a Event, at: Timestamp) -> Columns<'a> {
-    let target = &event.target;
-    let (app_id, app_name) = target
-        .application
-        .as_ref()
-        .map(|(id, name)| (id.0, name.as_str()))
-        .unzip();
-    let (secret_id, secret_name) = target
-        .secret
-        .as_ref()
-        .map(|(id, name)| (id.0, name.as_str()))
-        .unzip();
-    (
-        at.0,
-        actor.kind_str(),
-        actor.name(),
-        actor.source.as_str(),
-        actor.client_ip.as_deref(),
-        event.action.as_str(),
-        event.outcome.as_str(),
-        app_id,
-        app_name,
-        secret_id,
-        secret_name,
-        target.other.as_deref(),
-        &event.detail,
-    )
+impl<'a> Row<'a> {
+    pub(super) fn new(actor: &'a Actor, event: &'a Event, at: Timestamp) -> Self {
+        let target = &event.target;
+        let (application_id, application_name) = target
+            .application
+            .as_ref()
+            .map(|(id, name)| (id.0, name.as_str()))
+            .unzip();
+        let (secret_id, secret_name) = target
+            .secret
+            .as_ref()
+            .map(|(id, name)| (id.0, name.as_str()))
+            .unzip();
+        Row {
+            at: at.0,
+            actor_kind: actor.kind_str(),
+            actor: actor.name(),
+            source: actor.source.as_str(),
+            client_ip: actor.client_ip.as_deref(),
+            action: event.action.as_str(),
+            outcome: event.outcome.as_str(),
+            application_id,
+            application_name,
+            secret_id,
+            secret_name,
+            target: target.other.as_deref(),
+            detail: &event.detail,
+        }
+    }
 }
 
 /// Writes several records (each with its own time) in one statement.
@@ -192,25 +194,52 @@ pub(super) async fn record_many(
         return Ok(());
     }
     let mut sql = QueryBuilder::<Sqlite>::new(format!("INSERT INTO audit_log ({COLUMNS}) "));
-    sql.push_values(records, |mut row, (actor, event, at)| {
-        let c = columns(actor, event, *at);
-        row.push_bind(c.0)
-            .push_bind(c.1)
-            .push_bind(c.2)
-            .push_bind(c.3)
-            .push_bind(c.4)
-            .push_bind(c.5)
-            .push_bind(c.6)
-            .push_bind(c.7)
-            .push_bind(c.8)
-            .push_bind(c.9)
-            .push_bind(c.10)
-            .push_bind(c.11)
-            .push_bind(c.12);
+    sql.push_values(records, |mut values, (actor, event, at)| {
+        let row = Row::new(actor, event, *at);
+        values
+            .push_bind(row.at)
+            .push_bind(row.actor_kind)
+            .push_bind(row.actor)
+            .push_bind(row.source)
+            .push_bind(row.client_ip)
+            .push_bind(row.action)
+            .push_bind(row.outcome)
+            .push_bind(row.application_id)
+            .push_bind(row.application_name)
+            .push_bind(row.secret_id)
+            .push_bind(row.secret_name)
+            .push_bind(row.target)
+            .push_bind(row.detail);
     });
     sql.build().execute(&mut *conn).await?;
     Ok(())
 }
+
+/// Failed password attempts (sign-in, step-up, password change, setup), except those refused
+/// by throttling (`$1`). Each query below is served by a partial index of migration 0007
+/// (reads are not in them); `the_audit_queries_use_their_indexes` checks that they still are.
+macro_rules! failures {
+    () => {
+        "action IN ('sign_in', 'password.confirm', 'password.change', 'setup') \
+         AND outcome = 'failure' AND detail <> $1"
+    };
+}
+
+/// The latest successful sign-in of an account (`audit_log_by_target`).
+pub(super) const LAST_SIGN_IN: &str = "SELECT MAX(at) FROM audit_log \
+     WHERE action = 'sign_in' AND outcome = 'success' AND target = $1 AND at >= $2";
+/// Failures for an account (`audit_log_by_target`).
+pub(super) const FAILURES_FOR_ACCOUNT: &str = concat!(
+    "SELECT COUNT(*) FROM audit_log WHERE ",
+    failures!(),
+    " AND target = $2 AND at >= $3"
+);
+/// Failures from an address (`audit_log_failures_by_ip`).
+pub(super) const FAILURES_FROM_ADDRESS: &str = concat!(
+    "SELECT COUNT(*) FROM audit_log WHERE ",
+    failures!(),
+    " AND client_ip = $2 AND at >= $3"
+);
 
 /// Page size of the Audit page when the query names none, and the most it may ask for.
 const DEFAULT_PAGE: i64 = 50;
@@ -270,6 +299,31 @@ impl SecretStore {
     /// new records arrive, and a deep page costs no more than the first.
     pub async fn audit_page(&self, query: &AuditQuery) -> Result<AuditPage, StoreError> {
         let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+        let mut rows: Vec<AuditRow> = self
+            .audit_page_query(query, limit)
+            .build_query_as()
+            .fetch_all(&self.pool)
+            .await?;
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        let next_before = if more {
+            rows.last().map(|row| row.id)
+        } else {
+            None
+        };
+        Ok(AuditPage {
+            items: rows.into_iter().map(Into::into).collect(),
+            next_before,
+        })
+    }
+
+    /// The Audit page's query: `query`'s records, newest first, `limit` of them and one more
+    /// (which tells whether another page follows).
+    pub(super) fn audit_page_query(
+        &self,
+        query: &AuditQuery,
+        limit: i64,
+    ) -> QueryBuilder<'static, Sqlite> {
         let mut sql = QueryBuilder::<Sqlite>::new(
             "SELECT id, at, actor_kind, actor, source, client_ip, action, outcome, \
              application_id, application_name, secret_id, secret_name, target, detail \
@@ -293,6 +347,11 @@ impl SecretStore {
             sql.push(" AND actor = ").push_bind(actor);
         }
         if let Some(action) = text(&query.action) {
+            // Implies the condition of the partial index on actions, so SQLite may use it
+            // (reads, left out of it, are found fastest by scanning the newest rows).
+            if action != AuditAction::SecretRead.as_str() {
+                sql.push(" AND action <> 'secret.read'");
+            }
             sql.push(" AND action = ").push_bind(action);
         }
         if let Some(since) = query.since {
@@ -305,18 +364,7 @@ impl SecretStore {
             sql.push(" AND id < ").push_bind(before);
         }
         sql.push(" ORDER BY id DESC LIMIT ").push_bind(limit + 1);
-        let mut rows: Vec<AuditRow> = sql.build_query_as().fetch_all(&self.pool).await?;
-        let more = rows.len() as i64 > limit;
-        rows.truncate(limit as usize);
-        let next_before = if more {
-            rows.last().map(|row| row.id)
-        } else {
-            None
-        };
-        Ok(AuditPage {
-            items: rows.into_iter().map(Into::into).collect(),
-            next_before,
-        })
+        sql
     }
 
     /// Failed password attempts (sign-in, step-up, password change, setup) since `since`: for `username`
@@ -328,39 +376,28 @@ impl SecretStore {
         username: &str,
         client_ip: Option<&str>,
     ) -> Result<(i64, i64), StoreError> {
-        const FAILURES: &str = "action IN ('sign_in', 'password.confirm', 'password.change', \
-             'setup') \
-             AND outcome = 'failure' AND detail <> $1";
         let mut conn = self.pool.acquire().await?;
-        let last_success: Option<i64> = sqlx::query_scalar(
-            "SELECT MAX(at) FROM audit_log WHERE action = 'sign_in' AND outcome = 'success' \
-             AND target = $1 AND at >= $2",
-        )
-        .bind(username)
-        .bind(since.0)
-        .fetch_one(&mut *conn)
-        .await?;
+        let last_success: Option<i64> = sqlx::query_scalar(LAST_SIGN_IN)
+            .bind(username)
+            .bind(since.0)
+            .fetch_one(&mut *conn)
+            .await?;
         // A failure in the same second as the success still counts (the safe side).
         let from = last_success.map_or(since.0, |at| at.max(since.0));
-        let for_account: i64 = sqlx::query_scalar(&format!(
-            "SELECT COUNT(*) FROM audit_log WHERE {FAILURES} AND target = $2 AND at >= $3"
-        ))
-        .bind(THROTTLED_DETAIL)
-        .bind(username)
-        .bind(from)
-        .fetch_one(&mut *conn)
-        .await?;
+        let for_account: i64 = sqlx::query_scalar(FAILURES_FOR_ACCOUNT)
+            .bind(THROTTLED_DETAIL)
+            .bind(username)
+            .bind(from)
+            .fetch_one(&mut *conn)
+            .await?;
         let from_ip: i64 = match client_ip {
             Some(ip) => {
-                sqlx::query_scalar(&format!(
-                    "SELECT COUNT(*) FROM audit_log WHERE {FAILURES} AND client_ip = $2 \
-                     AND at >= $3"
-                ))
-                .bind(THROTTLED_DETAIL)
-                .bind(ip)
-                .bind(since.0)
-                .fetch_one(&mut *conn)
-                .await?
+                sqlx::query_scalar(FAILURES_FROM_ADDRESS)
+                    .bind(THROTTLED_DETAIL)
+                    .bind(ip)
+                    .bind(since.0)
+                    .fetch_one(&mut *conn)
+                    .await?
             }
             None => 0,
         };

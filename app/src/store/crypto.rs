@@ -62,6 +62,11 @@ pub struct MasterKey(KeyBytes);
 /// One application's data key, unwrapped in memory only while it is used.
 pub struct DataKey(KeyBytes);
 
+/// A data key set up to open values: the cipher's key schedule is done once, for a key that
+/// opens the same values again and again (the Management API's read cache holds these while
+/// its entries last). The round keys are wiped on drop (the `aes` crate's `zeroize` feature).
+pub struct ValueOpener(Aes256Gcm);
+
 // Keys and values print as `<redacted>`, so a stray `{:?}` can never leak them into a log.
 impl fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -72,6 +77,12 @@ impl fmt::Debug for MasterKey {
 impl fmt::Debug for DataKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("DataKey(<redacted>)")
+    }
+}
+
+impl fmt::Debug for ValueOpener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ValueOpener(<redacted>)")
     }
 }
 
@@ -139,7 +150,22 @@ impl DataKey {
         secret: SecretId,
         sealed: &[u8],
     ) -> Result<SecretValue, CryptoError> {
-        let bytes = open(&self.0, sealed, &value_aad(app, secret))?;
+        self.opener().open_value(app, secret, sealed)
+    }
+
+    pub fn opener(&self) -> ValueOpener {
+        ValueOpener(self.0.cipher())
+    }
+}
+
+impl ValueOpener {
+    pub fn open_value(
+        &self,
+        app: ApplicationId,
+        secret: SecretId,
+        sealed: &[u8],
+    ) -> Result<SecretValue, CryptoError> {
+        let bytes = open_with(&self.0, sealed, &value_aad(app, secret))?;
         let text = String::from_utf8(bytes.to_vec()).map_err(|_| CryptoError::Open)?;
         Ok(SecretValue::new(text))
     }
@@ -366,6 +392,14 @@ fn seal(key: &KeyBytes, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>, CryptoE
 }
 
 fn open(key: &KeyBytes, sealed: &[u8], aad: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    open_with(&key.cipher(), sealed, aad)
+}
+
+fn open_with(
+    cipher: &Aes256Gcm,
+    sealed: &[u8],
+    aad: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
     let (&version, rest) = sealed.split_first().ok_or(CryptoError::Truncated)?;
     if version != FORMAT_V1 {
         return Err(CryptoError::UnknownFormat(version));
@@ -374,7 +408,7 @@ fn open(key: &KeyBytes, sealed: &[u8], aad: &[u8]) -> Result<Zeroizing<Vec<u8>>,
         return Err(CryptoError::Truncated);
     }
     let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
-    key.cipher()
+    cipher
         .decrypt(
             Nonce::from_slice(nonce),
             Payload {

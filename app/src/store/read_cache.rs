@@ -1,9 +1,9 @@
 //! GetSecretValue without a database round trip, still exact. The hot path of the Management
 //! API reads the same few secrets with the same keys over and over. This cache keeps, per
 //! process, what those reads need from the database: the caller's key role, and the secret's
-//! metadata with its *sealed* value and its application's data key (never a value in plain;
-//! the data key is unwrapped once, when the entry is loaded: the master key that unwraps it is
-//! in this process's memory anyway).
+//! metadata with its *sealed* value and its application's data key, set up to open it (never
+//! a value in plain; the data key is unwrapped once, when the entry is loaded: the master key
+//! that unwraps it is in this process's memory anyway).
 //!
 //! Every entry is labelled with the `read_generation` counter it was loaded under (migration
 //! 0006: triggers move it on any change a read could depend on). A cached read is answered only
@@ -21,7 +21,7 @@ use super::secrets::SECRET_COLUMNS;
 use super::{SecretStore, StoreError, parse_role};
 use crate::model::{ApplicationId, AuditAction, Role, SecretMeta};
 
-use super::crypto::{DataKey, SecretValue};
+use super::crypto::{SecretValue, ValueOpener};
 
 /// Entries kept at most (of each kind); when full, the cache starts again empty.
 const MAX_ENTRIES: usize = 10_000;
@@ -64,7 +64,7 @@ pub(super) struct CachedSecret {
     application_name: String,
     meta: SecretMeta,
     sealed_value: Vec<u8>,
-    key: DataKey,
+    key: ValueOpener,
 }
 
 impl ReadCache {
@@ -134,7 +134,8 @@ impl SecretStore {
         let found = self.cache.lookup(key_id, application, secret);
         let key = match found.role {
             Some(role) => Some((role, found.generation)),
-            None => self.load_key(key_id).await?,
+            // Boxed, like the load below: misses are rare, and their futures are large.
+            None => Box::pin(self.load_key(key_id)).await?,
         };
         let Some((role, key_generation)) = key else {
             return Ok(None);
@@ -144,7 +145,7 @@ impl SecretStore {
         }
         let entry = match found.secret {
             Some(entry) => Some((entry, found.generation)),
-            None => self.load_secret(application, secret).await?,
+            None => Box::pin(self.load_secret(application, secret)).await?,
         };
         let Some((entry, generation)) = entry else {
             return Ok(None);
@@ -213,7 +214,10 @@ impl SecretStore {
         let generation = row.generation;
         let application_id = ApplicationId(row.application_id);
         let entry = Arc::new(CachedSecret {
-            key: self.master.unwrap(application_id, &row.wrapped_key)?,
+            key: self
+                .master
+                .unwrap(application_id, &row.wrapped_key)?
+                .opener(),
             application: application_id,
             application_name: row.application_name,
             meta: SecretMeta::from(row.meta),

@@ -892,3 +892,57 @@ async fn a_cached_read_gone_stale_is_redone_never_returned() {
     assert_eq!(records().await, 3);
     other.close().await;
 }
+
+/// The audit queries that run on every sign-in, and the Audit page's action filter, are served
+/// by partial indexes that leave value reads out (migration 0007). A partial index is used
+/// only while the query's WHERE implies the index's, which an innocent edit can break: then
+/// each sign-in would scan the whole log.
+#[tokio::test]
+async fn the_audit_queries_use_their_indexes() {
+    let t = open_store().await;
+    let plan = |sql: String| {
+        let pool = t.store.pool.clone();
+        async move {
+            let rows: Vec<(i64, i64, i64, String)> =
+                sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap();
+            rows.into_iter()
+                .map(|(_, _, _, detail)| detail)
+                .collect::<Vec<_>>()
+                .join("; ")
+        }
+    };
+    for (sql, index) in [
+        (audit::LAST_SIGN_IN, "audit_log_by_target"),
+        (audit::FAILURES_FOR_ACCOUNT, "audit_log_by_target"),
+        (audit::FAILURES_FROM_ADDRESS, "audit_log_failures_by_ip"),
+    ] {
+        let plan = plan(sql.to_owned()).await;
+        assert!(plan.contains(index), "{sql}: {plan}");
+    }
+    let filtered = |action: &str| crate::model::AuditQuery {
+        action: Some(action.to_owned()),
+        ..Default::default()
+    };
+    let page = |action: &str| {
+        t.store
+            .audit_page_query(&filtered(action), 50)
+            .sql()
+            .to_owned()
+    };
+    let plan_of_deletes = plan(page("secret.delete")).await;
+    assert!(
+        plan_of_deletes.contains("audit_log_by_action"),
+        "{plan_of_deletes}"
+    );
+    let plan_of_reads = plan(page("secret.read")).await;
+    assert!(!plan_of_reads.contains("audit_log_by_action"), "{plan_of_reads}");
+    let last_read = plan(format!(
+        "SELECT {} FROM secrets s WHERE s.id = 1",
+        secrets::SECRET_COLUMNS
+    ))
+    .await;
+    assert!(last_read.contains("audit_log_by_secret"), "{last_read}");
+}

@@ -218,7 +218,7 @@ async fn handle(
             target: Target::other(method.name()),
             detail: format!("role {}", caller.role),
         };
-        store.record_event(&actor, &event).await?;
+        Box::pin(store.record_event(&actor, &event)).await?;
         return Err(ApiError::new(
             FORBIDDEN,
             format!(
@@ -228,7 +228,9 @@ async fn handle(
             ),
         ));
     }
-    method.call(store, &actor, &params).await
+    // Boxed: the methods' futures are large, and keeping them out of this one keeps the hot
+    // path above (a few hundred bytes of state per request) cheap to move and allocate.
+    Box::pin(method.call(store, &actor, &params)).await
 }
 
 /// Success and API errors alike are HTTP 200 JSON. Nothing is cached: a body may hold a value.

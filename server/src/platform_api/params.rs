@@ -69,7 +69,8 @@ impl Params {
                     .headers_mut()
                     .insert(CONTENT_TYPE, content_type.clone());
             }
-            for (name, value) in read_multipart(request).await? {
+            // Boxed: the multipart reader's state is large and rarely needed.
+            for (name, value) in Box::pin(read_multipart(request)).await? {
                 params.insert(name, value)?;
             }
             return Ok(params);

@@ -142,8 +142,11 @@ fn with_value(meta: &SecretMeta, value: &SecretValue) -> Answer {
             secret_value: value.expose(),
         }],
     };
-    // Only strings and numbers: serializing cannot fail.
-    Answer::Json(serde_json::to_vec(&body).expect("strings and numbers always serialize"))
+    // Sized for the whole answer at once; only strings and numbers: it cannot fail.
+    let mut json =
+        Vec::with_capacity(256 + meta.name.len() + meta.description.len() + value.expose().len());
+    serde_json::to_writer(&mut json, &body).expect("strings and numbers always serialize");
+    Answer::Json(json)
 }
 
 fn as_text<S: serde::Serializer>(at: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
