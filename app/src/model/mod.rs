@@ -47,28 +47,13 @@ impl fmt::Display for Timestamp {
         let days = self.0.div_euclid(86_400);
         let secs = self.0.rem_euclid(86_400);
         let (y, m, d) = civil_from_days(days);
-        let (hour, minute, second) = (secs / 3600, secs % 3600 / 60, secs % 60);
-        if !(0..=9999).contains(&y) {
-            return write!(f, "{y:04}-{m:02}-{d:02} {hour:02}:{minute:02}:{second:02}");
-        }
-        // Digit by digit: every Management API answer shows two of these, and `write!` with
-        // six padded numbers costs more than the rest of the answer.
-        let mut text = *b"0000-00-00 00:00:00";
-        let fields = [
-            (0, y as u32, 4),
-            (5, m, 2),
-            (8, d, 2),
-            (11, hour as u32, 2),
-            (14, minute as u32, 2),
-            (17, second as u32, 2),
-        ];
-        for (at, mut n, width) in fields {
-            for i in (at..at + width).rev() {
-                text[i] = b'0' + (n % 10) as u8;
-                n /= 10;
-            }
-        }
-        f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?)
+        write!(
+            f,
+            "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+            secs / 3600,
+            secs % 3600 / 60,
+            secs % 60
+        )
     }
 }
 
