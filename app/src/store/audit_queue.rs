@@ -5,12 +5,14 @@
 //! transaction, then wakes every waiter. Under load the batches grow by themselves; a lone
 //! read still commits at once.
 
+use sqlx::Connection;
 use sqlx::SqliteConnection;
 use sqlx::pool::PoolConnection;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::sync::{Arc, LazyLock};
-use tokio::sync::{mpsc, oneshot};
+use std::sync::{Arc, LazyLock, Mutex};
+use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::task::JoinHandle;
 
 use super::audit::{self, Actor, Event};
 use super::read_cache::ReadCache;
@@ -35,10 +37,13 @@ struct Pending {
     done: oneshot::Sender<Result<bool, String>>,
 }
 
-/// The sending side; cheap to clone. The writer task ends when every clone is gone.
+/// The sending side; cheap to clone. The writer task ends on `close`, or when every clone is
+/// gone.
 #[derive(Clone, Debug)]
 pub(super) struct AuditQueue {
     sender: mpsc::Sender<Pending>,
+    stop: Arc<Notify>,
+    writer: Arc<Mutex<Option<JoinHandle<()>>>>,
 }
 
 impl AuditQueue {
@@ -46,8 +51,24 @@ impl AuditQueue {
     /// that the read generation moved.
     pub(super) fn start(pool: sqlx::SqlitePool, cache: Arc<ReadCache>) -> Self {
         let (sender, receiver) = mpsc::channel(QUEUE_DEPTH);
-        tokio::spawn(write_batches(pool, cache, receiver));
-        AuditQueue { sender }
+        let stop = Arc::new(Notify::new());
+        let writer = tokio::spawn(write_batches(pool, cache, receiver, stop.clone()));
+        AuditQueue {
+            sender,
+            stop,
+            writer: Arc::new(Mutex::new(Some(writer))),
+        }
+    }
+
+    /// Commits the records already queued, refuses new ones, and closes the writer's
+    /// connection (so that closing the pool afterwards checkpoints the WAL: SQLite does that
+    /// when its last connection closes).
+    pub(super) async fn close(&self) {
+        self.stop.notify_one();
+        let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(writer) = writer {
+            let _ = writer.await;
+        }
     }
 
     /// Returns once the record is committed (`Ok(true)`), or with `Ok(false)` and nothing
@@ -80,20 +101,39 @@ async fn write_batches(
     pool: sqlx::SqlitePool,
     cache: Arc<ReadCache>,
     mut receiver: mpsc::Receiver<Pending>,
+    stop: Arc<Notify>,
 ) {
     // The writer's own connection, out of the pool: a pooled one would cost a checkout and a
     // ping on every return. Dropped after an error; the next batch opens another.
     let mut connection: Option<SqliteConnection> = None;
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        // Let the reads already running reach the queue before committing: under load a
-        // batch then takes what one round of the scheduler produces, instead of the first
-        // few; alone, a read waits for nothing (there is nobody else to run).
-        tokio::task::yield_now().await;
+    let mut stopping = false;
+    loop {
+        if !stopping {
+            tokio::select! {
+                () = stop.notified() => {
+                    // Closing: no new records; those already queued are still committed.
+                    stopping = true;
+                    receiver.close();
+                }
+                received = receiver.recv_many(&mut batch, MAX_BATCH) => {
+                    if received == 0 {
+                        break;
+                    }
+                    // Let the reads already running reach the queue before committing: under
+                    // load a batch then takes what one round of the scheduler produces, not
+                    // just the first few; alone, a read waits for nothing.
+                    tokio::task::yield_now().await;
+                }
+            }
+        }
         while batch.len() < MAX_BATCH
             && let Ok(pending) = receiver.try_recv()
         {
             batch.push(pending);
+        }
+        if batch.is_empty() {
+            break;
         }
         let conn = match connection.take() {
             Some(conn) => Ok(conn),
@@ -115,6 +155,9 @@ async fn write_batches(
                 let _ = pending.done.send(Err(e.to_string()));
             }
         }
+    }
+    if let Some(conn) = connection {
+        let _ = conn.close().await;
     }
 }
 
@@ -151,8 +194,9 @@ static INSERT_IF_CURRENT: LazyLock<Vec<String>> = LazyLock::new(|| {
         .collect()
 });
 
-/// Commits the batch and answers (and removes) every record it wrote or refused: one round
-/// trip to SQLite per batch.
+/// Commits the batch and answers (and removes) every record it wrote or refused: one statement
+/// per generation the records were read under (nearly always one), and after a refusal one
+/// query for the new generation.
 async fn commit(
     conn: &mut SqliteConnection,
     cache: &ReadCache,
@@ -251,6 +295,9 @@ mod tests {
     use crate::model::{ApplicationId, AuditAction, SecretId};
     use crate::store::{MasterKey, SecretStore, Target};
 
+    /// `at`, `client_ip`, `secret_id`, `secret_name`, and how many rows have them.
+    type Counted = (i64, Option<String>, Option<i64>, String, i64);
+
     /// The `i`-th of `kinds` different records (record `i` and `i + kinds` are copies).
     fn pending(i: usize, kinds: usize, generation: i64) -> Pending {
         let k = i % kinds;
@@ -271,6 +318,11 @@ mod tests {
             expected_generation: generation,
             done: oneshot::channel().0,
         }
+    }
+
+    #[test]
+    fn the_column_count_matches_the_columns() {
+        assert_eq!(audit::COLUMNS.split(',').count(), COLUMN_COUNT);
     }
 
     /// Every statement size, with and without copies, writes one row per record, column for
@@ -315,7 +367,7 @@ mod tests {
                     .await
                     .unwrap()
             );
-            let rows: Vec<(i64, Option<String>, Option<i64>, String, i64)> = sqlx::query_as(
+            let rows: Vec<Counted> = sqlx::query_as(
                 "SELECT at, client_ip, secret_id, secret_name, COUNT(*) FROM audit_log \
                  WHERE actor = 'batch' AND detail = 'test' \
                  GROUP BY at, client_ip, secret_id, secret_name ORDER BY at",

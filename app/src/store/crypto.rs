@@ -64,7 +64,8 @@ pub struct DataKey(KeyBytes);
 
 /// A data key set up to open values: the cipher's key schedule is done once, for a key that
 /// opens the same values again and again (the Management API's read cache holds these while
-/// its entries last). The round keys are wiped on drop (the `aes` crate's `zeroize` feature).
+/// its entries last). Its AES round keys are wiped on drop (the `aes` crate's `zeroize`
+/// feature); the GHASH key derived from them is not.
 pub struct ValueOpener(Aes256Gcm);
 
 // Keys and values print as `<redacted>`, so a stray `{:?}` can never leak them into a log.

@@ -169,8 +169,10 @@ impl SecretStore {
         self.pool.begin_with("BEGIN IMMEDIATE").await
     }
 
-    /// Closes the pool, checkpointing the WAL, so a restart or a file copy sees everything.
+    /// Commits the audit records still queued, then closes every connection, which checkpoints
+    /// the WAL, so a restart or a file copy sees everything.
     pub async fn close(&self) {
+        self.reads.close().await;
         self.pool.close().await;
     }
 }

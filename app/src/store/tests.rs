@@ -938,11 +938,45 @@ async fn the_audit_queries_use_their_indexes() {
         "{plan_of_deletes}"
     );
     let plan_of_reads = plan(page("secret.read")).await;
-    assert!(!plan_of_reads.contains("audit_log_by_action"), "{plan_of_reads}");
+    assert!(
+        !plan_of_reads.contains("audit_log_by_action"),
+        "{plan_of_reads}"
+    );
     let last_read = plan(format!(
         "SELECT {} FROM secrets s WHERE s.id = 1",
         secrets::SECRET_COLUMNS
     ))
     .await;
     assert!(last_read.contains("audit_log_by_secret"), "{last_read}");
+}
+
+/// Closing the store commits what the audit writer holds and closes its connection too, so the
+/// WAL is checkpointed into the database file: a copy of that file alone has every record.
+#[tokio::test]
+async fn close_leaves_every_record_in_the_database_file() {
+    let t = open_store().await;
+    let app = t.store.create_application(&by(), "app").await.unwrap();
+    let meta = t
+        .store
+        .create_secret(&by(), app.id, secret("kept", "v"))
+        .await
+        .unwrap();
+    value_of(&t.store, app.id, meta.id).await;
+    t.store.close().await;
+    let wal = t._dir.path().join("test.db-wal");
+    let wal_len = std::fs::metadata(&wal).map_or(0, |m| m.len());
+    assert_eq!(wal_len, 0, "the WAL still holds pages after close");
+    // Only the database file, as a backup would copy it.
+    let copy = t._dir.path().join("copy.db");
+    std::fs::copy(t._dir.path().join("test.db"), &copy).unwrap();
+    let reads: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'secret.read'")
+            .fetch_one(
+                &sqlx::SqlitePool::connect(&format!("sqlite://{}", copy.display()))
+                    .await
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+    assert_eq!(reads, 1);
 }
