@@ -1,6 +1,9 @@
 -- wrk: GetSecrets on an application with many secrets, each request with another name filter
--- (a 3-digit part of the generated names `secret_000000`...: 300 of 100,000 match)
--- and another page of 20.
+-- (a 3-digit part of the generated names `secret_000000`...; bench/run.py reports how many
+-- names each part matches) and another page of 20. A good response carries a `result`.
+dofile(os.getenv("BENCH_DIR") .. "/checked.lua")
+expect_body('"result"')
+
 local app = os.getenv("BENCH_APP")
 local jwt = os.getenv("BENCH_JWT")
 

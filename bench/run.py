@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import re
+import resource
 import socket
 import sqlite3
 import statistics
@@ -57,12 +58,35 @@ def main():
             bench.stop()
     results["machine"] = machine()
     results["settings"] = vars(args)
+    results["failures"] = failures(results)
     report = render(results)
     out = ROOT / args.out
     out.write_text(report)
     (ROOT / "target" / "bench-results.json").write_text(json.dumps(results, indent=2))
     print(report)
     print(f"Wrote {out}")
+    if results["failures"]:
+        sys.exit("The run FAILED: " + "; ".join(results["failures"]))
+
+
+def failures(r):
+    """Why the run's figures cannot be trusted: any bad response (an HTTP error, an API error
+    body, a body without the field asked for), any socket error, or fewer audit records than
+    values handed out."""
+    found = []
+    runs = [("/healthz", run) for level in r["api"]["levels"] for run in level["rounds"]["healthz"]]
+    runs += [("GetSecretValue", run) for level in r["api"]["levels"]
+             for run in level["rounds"]["read"]]
+    runs += [("GetSecrets", run) for run in r["get_secrets"]["rounds"]]
+    for name, run in runs:
+        if run["bad"]:
+            found.append(f"{name}: {run['bad']} bad responses (first: {run['first_bad']})")
+        if run["socket_errors"]:
+            found.append(f"{name}: {run['socket_errors']} socket errors ({run['socket_detail']})")
+    audit = r["audit"]
+    if audit["records"] < audit["responses"]:
+        found.append(f"{audit['records']:,} read records for {audit['responses']:,} values sent")
+    return found
 
 
 def parse_args():
@@ -74,6 +98,9 @@ def parse_args():
     p.add_argument("--seconds", type=int, default=10, help="length of one wrk run")
     p.add_argument("--connections", type=int, nargs="+", default=[32, 128, 256],
                    help="wrk connection counts for item 1 (each measured)")
+    p.add_argument("--wrk-threads", type=int, default=2,
+                   help="wrk threads for item 1 (the load generator shares the cores with the "
+                        "server: one thread saturates before the server does)")
     p.add_argument("--startups", type=int, default=5, help="timed start-ups")
     p.add_argument("--browser-runs", type=int, default=7, help="cold page loads")
     return p.parse_args()
@@ -92,7 +119,8 @@ class Bench:
 
     def env(self):
         env = dict(os.environ)
-        env.update(STRONGROOM_ADMIN_USER=USER, STRONGROOM_ADMIN_PASSWORD=PASSWORD)
+        env.update(STRONGROOM_ADMIN_USER=USER, STRONGROOM_ADMIN_PASSWORD=PASSWORD,
+                   BENCH_DIR=str(ROOT / "bench"))
         return env
 
     def cli(self, *args, stdin=None):
@@ -123,6 +151,11 @@ class Bench:
             self.process.terminate()
             self.process.wait(timeout=30)
         self.process = None
+
+    def cpu_seconds(self):
+        """The server's user + system CPU time so far."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def rss_kb(self):
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
@@ -186,27 +219,28 @@ class Bench:
         body = self.api("GetSecretValue", application_name="calls", secret_name="secret_000042")
         assert body["result"][0]["secret_value"].startswith("value-42-"), body
         self.reads_before = self.count_reads()
-        env = dict(os.environ, BENCH_JWT=self.jwt, BENCH_APP="calls",
+        env = dict(self.env(), BENCH_JWT=self.jwt, BENCH_APP="calls",
                    BENCH_SECRET="secret_000042")
+        threads = self.args.wrk_threads
         levels, peak_rss, self.reads_sent = [], 0, 0
         for connections in self.args.connections:
             rounds = {"healthz": [], "read": []}
             for _ in range(self.args.rounds):
-                rounds["healthz"].append(self.wrk(self.base + "/healthz", connections, env))
-                run, rss = self.wrk_sampling_rss(self.base + "/platform_api", connections, env,
-                                                 ROOT / "bench/get_secret_value.lua")
+                run, _ = self.wrk(self.base + "/healthz", connections, threads, env,
+                                  ROOT / "bench/healthz.lua")
+                rounds["healthz"].append(run)
+                run, rss = self.wrk(self.base + "/platform_api", connections, threads, env,
+                                    ROOT / "bench/get_secret_value.lua")
                 rounds["read"].append(run)
                 peak_rss = max(peak_rss, rss)
             self.reads_sent += sum(r["requests"] for r in rounds["read"])
             level = {k: summarize(v) for k, v in rounds.items()}
+            # The budget holds per level: each side's median over the same alternating rounds.
             level["ratio"] = level["read"]["rps"] / level["healthz"]["rps"]
             level["connections"] = connections
             level["rounds"] = rounds
             levels.append(level)
-        # Throughput is the rate at saturation: each endpoint's best over the concurrencies.
-        best = {k: max(level[k]["rps"] for level in levels) for k in ("healthz", "read")}
-        throughput = dict(best, ratio=best["read"] / best["healthz"])
-        return {"levels": levels, "throughput": throughput, "rss_load_kb": peak_rss}
+        return {"levels": levels, "rss_load_kb": peak_rss, "wrk_threads": threads}
 
     def count_reads(self):
         with sqlite3.connect(f"file:{self.db}?mode=ro", uri=True) as db:
@@ -219,14 +253,20 @@ class Bench:
     # --- 2. GetSecrets on 100,000 secrets -------------------------------------------------
 
     def measure_get_secrets(self):
-        body = self.api("GetSecrets", application_name="big", secret_name_part="421",
-                        count=20, offset=20)
-        assert body["count"] == 20 and body["total_count"] == 300, body
-        env = dict(os.environ, BENCH_JWT=self.jwt, BENCH_APP="big")
-        runs = [self.wrk(self.base + "/platform_api", 1, env, ROOT / "bench/get_secrets.lua")
+        matches = name_part_matches(BIG_SECRETS)
+        for part in ("421", "042"):
+            body = self.api("GetSecrets", application_name="big", secret_name_part=part,
+                            count=20, offset=20)
+            assert body["count"] == 20 and body["total_count"] == matches[part], (part, body)
+        env = dict(self.env(), BENCH_JWT=self.jwt, BENCH_APP="big")
+        runs = [self.wrk(self.base + "/platform_api", 1, 1, env, ROOT / "bench/get_secrets.lua")[0]
                 for _ in range(self.args.rounds)]
         summary = summarize(runs)
         summary["rounds"] = runs
+        counts = sorted(matches.values())
+        summary["matches"] = {"min": counts[0], "max": counts[-1],
+                              "median": statistics.median(counts),
+                              "mean": statistics.mean(counts)}
         return summary
 
     # --- 3. the panel in Chromium ---------------------------------------------------------
@@ -243,29 +283,40 @@ class Bench:
             sys.exit(f"hydration.mjs failed:\n{out.stdout}\n{out.stderr}")
         panel = json.loads(out.stdout)
         panel["hydrated_median_ms"] = statistics.median(panel["hydrated_ms"])
+        panel["chunks"] = wasm_chunks(self.site_root)
         return panel
 
     # --- wrk ------------------------------------------------------------------------------
 
-    def wrk_command(self, url, connections, script):
-        cmd = ["wrk", "-t1", f"-c{connections}", f"-d{self.args.seconds}s", "--latency"]
-        if script:
-            cmd += ["-s", str(script)]
-        return cmd + [url]
-
-    def wrk(self, url, connections, env, script=None):
-        out = subprocess.run(self.wrk_command(url, connections, script), env=env,
-                             capture_output=True, text=True, check=True).stdout
-        return parse_wrk(out)
-
-    def wrk_sampling_rss(self, url, connections, env, script):
-        proc = subprocess.Popen(self.wrk_command(url, connections, script), env=env,
-                                stdout=subprocess.PIPE, text=True)
-        peak = 0
-        while proc.poll() is None:
-            peak = max(peak, self.rss_kb())
-            time.sleep(0.25)
-        return parse_wrk(proc.stdout.read()), peak
+    def wrk(self, url, connections, threads, env, script):
+        """One wrk run; returns its figures, with wrk's own CPU use and the server's, and the
+        server's peak RSS sampled during the run."""
+        cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{self.args.seconds}s", "--latency",
+               "-s", str(script), url]
+        # wrk is the only child reaped during the run: the growth of the children's CPU time
+        # is its own.
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        server_cpu = self.cpu_seconds()
+        began = time.perf_counter()
+        with tempfile.TemporaryFile("w+") as out:
+            proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
+            peak = 0
+            while proc.poll() is None:
+                peak = max(peak, self.rss_kb())
+                time.sleep(0.25)
+            wall = time.perf_counter() - began
+            out.seek(0)
+            text = out.read()
+        if proc.returncode != 0:
+            sys.exit(f"wrk failed ({proc.returncode}):\n{text}")
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        run = parse_wrk(text)
+        wrk_cpu = (after.ru_utime - children.ru_utime) + (after.ru_stime - children.ru_stime)
+        # Shares of one core; a wrk thread near 100% means the load generator was the ceiling.
+        run["wrk_cpu"] = wrk_cpu / wall
+        run["wrk_threads"] = threads
+        run["server_cpu"] = (self.cpu_seconds() - server_cpu) / wall
+        return run, peak
 
 
 def parse_wrk(out):
@@ -275,19 +326,57 @@ def parse_wrk(out):
     latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)$", out, re.M)
+    socket_detail = socket_errors.group(1) if socket_errors else ""
+    # Printed by bench/checked.lua's done(); its absence means the check never ran.
+    bad = re.search(r"^bench bad responses: (\d+)$", out, re.M)
+    if not bad:
+        sys.exit(f"wrk printed no count of bad responses:\n{out}")
+    first_bad = re.search(r"^bench first bad response: (.*)$", out, re.M)
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "requests": int(re.search(r"(\d+) requests in", out).group(1)),
         "p50_ms": duration_ms(latency["50"]),
         "p99_ms": duration_ms(latency["99"]),
         "non_2xx": int(errors.group(1)) if errors else 0,
-        "socket_errors": socket_errors.group(1) if socket_errors else "",
+        "bad": int(bad.group(1)),
+        "first_bad": first_bad.group(1) if first_bad else "",
+        "socket_errors": sum(int(n) for n in re.findall(r"\d+", socket_detail)),
+        "socket_detail": socket_detail,
     }
 
 
 def summarize(runs):
-    return {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50_ms", "p99_ms")} | {
-        "non_2xx": sum(r["non_2xx"] for r in runs)}
+    medians = ("rps", "p50_ms", "p99_ms", "wrk_cpu", "server_cpu")
+    return {k: statistics.median(r[k] for r in runs) for k in medians} | {
+        k: sum(r[k] for r in runs) for k in ("non_2xx", "bad", "socket_errors")} | {
+        "wrk_cpu_max": max(r["wrk_cpu"] for r in runs), "wrk_threads": runs[0]["wrk_threads"]}
+
+
+def wrk_saturated(run):
+    """A wrk thread that is busy 90% of the time or more cannot send faster: the figure is the
+    load generator's ceiling, not the server's."""
+    return run["wrk_cpu_max"] / run["wrk_threads"] >= 0.9
+
+
+def name_part_matches(count):
+    """How many of the generated names (`secret_000000`...) contain each 3-digit part."""
+    matches = dict.fromkeys((f"{n:03d}" for n in range(1000)), 0)
+    for i in range(count):
+        digits = f"{i:06d}"
+        for part in {digits[j:j + 3] for j in range(4)}:
+            matches[part] += 1
+    return matches
+
+
+def wasm_chunks(site_root):
+    """Every wasm file the build produced (the main bundle and each lazy chunk), with its raw
+    and precompressed (brotli) size."""
+    chunks = []
+    for path in sorted(site_root.rglob("*.wasm")):
+        br = path.with_name(path.name + ".br")
+        chunks.append({"name": path.name, "raw": path.stat().st_size,
+                       "br": br.stat().st_size if br.exists() else None})
+    return chunks
 
 
 def free_port():
@@ -314,56 +403,87 @@ def render(r):
     m, api, gs, panel, st = r["machine"], r["api"], r["get_secrets"], r["panel"], r["startup"]
     s = r["settings"]
     kib = lambda b: f"{b / 1000:,.1f} KB"
+    pct = lambda share: f"{share * 100:.0f}%"
+    threads = api["wrk_threads"]
+    status = (["**This run FAILED**: its figures cannot be trusted.", ""]
+              + [f"- {reason}" for reason in r["failures"]] + [""]) if r["failures"] else [
+        "Run status: passed (no bad response, no socket error, every value sent was audited).", ""]
     lines = [
         "# Benchmarks",
         "",
         "Written by `make bench` (`bench/run.py`); do not edit by hand. Release build, loopback, "
-        "the load generator (wrk, one thread) on the same machine as the server.",
+        "the load generator (wrk) on the same machine as the server, sharing its cores.",
         "",
         f"- Machine: {m['cores']} cores, {m['cpu']}, Linux {m['kernel']}",
         f"- Date: {m['date']}",
         f"- Each load figure is the median of {s['rounds']} rounds of {s['seconds']} s; "
         f"`/healthz` and GetSecretValue alternate round by round against the same process.",
+        "- Every response is checked (bench/checked.lua): a non-200 status, or a body without the "
+        "field asked for (`ok`, `secret_value`, `result`), counts as a bad response; the run "
+        "fails on any bad response, any socket error, or fewer audit records than values sent.",
         "",
+        *status,
         "## 1. Management API read path",
         "",
         "GetSecretValue by name with a service-account JWT (RS256, one token reused, as the "
         "clients do); every response carries the value, and its audit record is committed (group "
-        "commit, `synchronous=FULL`) before it is sent. Each concurrency is measured on its own; "
-        "group commit turns concurrency into throughput, at the cost of latency.",
+        "commit, `synchronous=FULL`) before it is sent. Each concurrency is measured on its own, "
+        f"with wrk at {threads} thread{'s' if threads != 1 else ''}. "
+        "CPU columns are shares of one core over the run (the machine has "
+        f"{m['cores']}); a wrk thread at 90% or more means the load generator, not the server, "
+        "set the figure.",
         "",
-        "| Connections | Endpoint | Requests/s | p50 | p99 | GetSecretValue / `/healthz` |",
-        "|---:|---|---:|---:|---:|---:|",
+        "| Connections | Endpoint | Requests/s | p50 | p99 | Bad | Socket errors | wrk CPU | "
+        "Server CPU | GetSecretValue / `/healthz` |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for level in api["levels"]:
-        h, g = level["healthz"], level["read"]
-        lines += [
-            f"| {level['connections']} | `/healthz` | {h['rps']:,.0f} | {h['p50_ms']:.2f} ms | "
-            f"{h['p99_ms']:.2f} ms | |",
-            f"| {level['connections']} | GetSecretValue | {g['rps']:,.0f} | {g['p50_ms']:.2f} ms | "
-            f"{g['p99_ms']:.2f} ms | {level['ratio']:.2f} |",
-        ]
-    t = api["throughput"]
-    non_2xx = sum(level[k]["non_2xx"] for level in api["levels"] for k in ("healthz", "read"))
+        for key, name in (("healthz", "`/healthz`"), ("read", "GetSecretValue")):
+            x = level[key]
+            ratio = f"{level['ratio']:.3f}" if key == "read" else ""
+            sat = " (saturated)" if wrk_saturated(x) else ""
+            lines.append(
+                f"| {level['connections']} | {name} | {x['rps']:,.0f} | {x['p50_ms']:.2f} ms | "
+                f"{x['p99_ms']:.2f} ms | {x['bad']} | {x['socket_errors']} | "
+                f"{pct(x['wrk_cpu'])}{sat} | {pct(x['server_cpu'])} | {ratio} |")
+    lines += ["", f"Budget: GetSecretValue ≥ {BUDGET_API_RATIO} × `/healthz` requests/s at every "
+              "level, each against `/healthz` at the same level in the same rounds.", ""]
+    for level in api["levels"]:
+        lines.append(f"- {level['connections']} connections: "
+                     f"{level['read']['rps']:,.0f} / {level['healthz']['rps']:,.0f} = "
+                     f"**{level['ratio']:.3f}**: {mark(level['ratio'] >= BUDGET_API_RATIO)}")
+    all_ok = all(level["ratio"] >= BUDGET_API_RATIO for level in api["levels"])
+    lines.append(f"- Every level: {mark(all_ok)}")
+    saturated = [f"{level['connections']} connections ({name})" for level in api["levels"]
+                 for key, name in (("healthz", "`/healthz`"), ("read", "GetSecretValue"))
+                 if wrk_saturated(level[key])]
     lines += [
-        "",
-        f"- Throughput (each endpoint's best requests/s over the concurrencies above): "
-        f"GetSecretValue {t['read']:,.0f} / `/healthz` {t['healthz']:,.0f} = **{t['ratio']:.2f}** "
-        f"(budget ≥ {BUDGET_API_RATIO}): {mark(t['ratio'] >= BUDGET_API_RATIO)}. At low "
-        f"concurrency a read waits for its group's commit and the ratio is lower (see the table).",
+        "- Load generator: " + (
+            "saturated (a wrk thread busy ≥ 90%) at " + ", ".join(saturated) + "; those "
+            "figures are wrk's ceiling, and the server could have served more."
+            if saturated else f"no wrk thread was busy 90% of the time in any round (highest: "
+            f"{pct(max(level[k]['wrk_cpu_max'] for level in api['levels'] for k in ('healthz', 'read')) / threads)}"
+            " per thread)."),
         f"- Audit records written during the read rounds: {r['audit']['records']:,} for "
         f"{r['audit']['responses']:,} responses counted by wrk (requests still in flight when "
         f"wrk stops are answered and audited but not counted).",
-        f"- Non-2xx responses: {non_2xx}",
+    ]
+    match = gs["matches"]
+    gs_errors = gs["bad"]
+    lines += [
         "",
         "## 2. GetSecrets on 100,000 secrets",
         "",
-        "One client, back to back; each request filters by another 3-digit name part (300 "
-        "of the 100,000 names match) and asks for one of the first five pages of 20.",
+        "One client, back to back; each request filters by a random 3-digit name part and asks "
+        "for one of the first five pages of 20. A part matches "
+        f"{match['min']:,} to {match['max']:,} of the 100,000 names (median "
+        f"{match['median']:,.0f}, mean {match['mean']:,.0f}; parts with a leading zero also "
+        "match the names' leading digits).",
         "",
-        "| Requests/s | p50 | p99 |",
-        "|---:|---:|---:|",
-        f"| {gs['rps']:,.0f} | {gs['p50_ms']:.2f} ms | {gs['p99_ms']:.2f} ms |",
+        "| Requests/s | p50 | p99 | Bad | Socket errors |",
+        "|---:|---:|---:|---:|---:|",
+        f"| {gs['rps']:,.0f} | {gs['p50_ms']:.2f} ms | {gs['p99_ms']:.2f} ms | {gs_errors} | "
+        f"{gs['socket_errors']} |",
         "",
         f"- p50 {gs['p50_ms']:.2f} ms (budget < {BUDGET_GET_SECRETS_P50_MS} ms): "
         f"{mark(gs['p50_ms'] < BUDGET_GET_SECRETS_P50_MS)}",
@@ -372,19 +492,27 @@ def render(r):
         "",
         f"An application's Secrets page holding {PANEL_SECRETS:,} secrets, opened cold (new "
         f"browser context, empty cache) {len(panel['hydrated_ms'])} times in headless Chromium; "
-        f"bytes are the compressed bodies as transferred.",
+        f"bytes are the compressed bodies as transferred. The wasm budget covers what the page "
+        f"downloads before it is hydrated (what a user waits for).",
         "",
-        "| Asset | Transferred | Encoding |",
-        "|---|---:|---|",
+        "| Asset | Transferred | Encoding | Before hydrated |",
+        "|---|---:|---|---|",
     ]
     for asset in panel["assets"]:
         lines.append(f"| {asset['kind']} `{asset['name']}` | {kib(asset['bytes'])} | "
-                     f"{asset['encoding']} |")
-    wasm = sum(a["bytes"] for a in panel["assets"] if a["kind"] == "wasm")
+                     f"{asset['encoding']} | {'yes' if asset['before_hydrated'] else 'no'} |")
+    wasm = sum(a["bytes"] for a in panel["assets"]
+               if a["kind"] == "wasm" and a["before_hydrated"])
+    chunks = panel["chunks"]
+    all_br = sum(c["br"] or 0 for c in chunks)
+    all_raw = sum(c["raw"] for c in chunks)
     lines += [
         "",
-        f"- wasm transferred: {kib(wasm)} (budget ≤ {kib(BUDGET_WASM_BYTES)}): "
-        f"{mark(wasm <= BUDGET_WASM_BYTES)}",
+        f"- wasm transferred before hydrated: **{kib(wasm)}** (budget ≤ "
+        f"{kib(BUDGET_WASM_BYTES)}): {mark(wasm <= BUDGET_WASM_BYTES)}",
+        f"- Every wasm chunk the build produced, main bundle and lazy chunks ({len(chunks)} "
+        f"files): {kib(all_br)} brotli, {kib(all_raw)} raw (not budgeted; shown so growth "
+        f"in lazy chunks is visible).",
         f"- Navigation to hydrated: median **{panel['hydrated_median_ms']:.0f} ms** (runs: "
         f"{', '.join(f'{t:.0f}' for t in panel['hydrated_ms'])} ms; budget < "
         f"{BUDGET_HYDRATED_MS:.0f} ms): {mark(panel['hydrated_median_ms'] < BUDGET_HYDRATED_MS)}",
