@@ -80,12 +80,12 @@ def failures(r):
     runs += [("GetSecrets", run) for run in r["get_secrets"]["rounds"]]
     for name, run in runs:
         if run["bad"]:
-            found.append(f"{name}: {run['bad']} bad responses (first: {run['first_bad']})")
+            found.append(f"{name}: {run['bad']:,} bad responses (first: {run['first_bad']})")
         if run["socket_errors"]:
             found.append(f"{name}: {run['socket_errors']} socket errors ({run['socket_detail']})")
     audit = r["audit"]
     if audit["records"] < audit["responses"]:
-        found.append(f"{audit['records']:,} read records for {audit['responses']:,} values sent")
+        found.append(f"{audit['records']:,} read records for {audit['responses']:,} GetSecretValue responses")
     return found
 
 
