@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use support::api::{Api, Auth, assert_error, assert_ok};
-use support::{OWNER, OWNER_PASSWORD, Server, Session, status_and_body};
+use support::{OWNER, OWNER_PASSWORD, Server, Session, audit_records, status_and_body};
 
 /// Server functions anyone may call, signed in or not.
 const PUBLIC: [&str; 4] = ["sign_in", "sign_in_state", "current_user", "complete_setup"];
@@ -124,25 +124,6 @@ async fn state(server: &Server) -> Value {
         state[function] = server.call(function, &[]).await.expect(function);
     }
     state
-}
-
-/// The audit records matching `filters`, newest first, as the Owner reads them.
-async fn audit_records(server: &Server, filters: Args<'_>) -> Vec<Value> {
-    let mut records = Vec::new();
-    let mut before: Option<String> = None;
-    loop {
-        let mut args = filters.to_vec();
-        args.push(("limit", "500"));
-        if let Some(before) = &before {
-            args.push(("before", before));
-        }
-        let page = server.call("audit_log", &args).await.expect("audit_log");
-        records.extend(page["items"].as_array().expect("items").iter().cloned());
-        match page["next_before"].as_i64() {
-            Some(next) => before = Some(next.to_string()),
-            None => return records,
-        }
-    }
 }
 
 /// The id of the user called `username`.

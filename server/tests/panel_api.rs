@@ -253,52 +253,197 @@ async fn bad_input_gets_a_4xx_that_names_the_problem_never_a_5xx() {
     }
 }
 
+/// The request guard's refusals (server/src/request_guard.rs): the session layer's own 403
+/// says the CSRF token is missing or wrong instead.
+const CROSS_SITE_REFUSAL: &str = "Cross-site request refused";
+const CSRF_REFUSAL: &str = "CSRF token is missing or wrong";
+const FOREIGN_HOST_REFUSAL: &str = "answers only to localhost";
+
+/// Every write below carries the Owner's session cookie and its CSRF token, which the session
+/// layer accepts: a refusal can only come from the guard, and its message says so.
 #[tokio::test]
 async fn cross_site_writes_and_foreign_host_names_are_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let server = Server::start(&tmp.path().join("data")).await;
-    let client = reqwest::Client::new();
-    let post = |origin: Option<&'static str>, host: Option<&'static str>| {
-        let mut request = client
-            .post(format!("{}/api/create_application", server.base))
-            .form(&[("name", "from-elsewhere")]);
-        if let Some(origin) = origin {
-            request = request.header("origin", origin);
+    let session = server.session.clone().expect("signed in");
+    let cookie = session.cookie();
+    let signed_in = [
+        ("cookie", cookie.as_str()),
+        ("x-csrf-token", session.csrf.as_str()),
+    ];
+    let own_origin = server.base.as_str();
+    let port: u16 = server.base.rsplit(':').next().unwrap().parse().unwrap();
+    let other_port = format!("http://127.0.0.1:{}", port.wrapping_add(1));
+    let create = |name: &'static str, extra: Vec<(&'static str, String)>| {
+        let server = &server;
+        let mut headers: Vec<(&str, String)> = signed_in
+            .iter()
+            .map(|(k, v)| (*k, (*v).to_owned()))
+            .collect();
+        headers.extend(extra);
+        async move {
+            let headers: Vec<(&str, &str)> =
+                headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let response = server
+                .post_api("create_application", &[("name", name)], &headers)
+                .await;
+            support::status_and_body(response).await
         }
-        if let Some(host) = host {
-            request = request.header("host", host);
-        }
-        request.send()
     };
-    // A form on another website posting to the panel (the drive-by delete or create).
-    let response = post(Some("http://evil.example"), None).await.unwrap();
-    assert_eq!(response.status(), 403);
-    // DNS rebinding: a foreign name that resolves to loopback.
-    let response = post(None, Some("evil.example:3000")).await.unwrap();
-    assert_eq!(response.status(), 421);
-    let page = client
+    let header = |name: &'static str, value: &str| (name, value.to_owned());
+
+    // What a browser says of a request another site makes (a form or fetch posting to the
+    // panel: the drive-by create or delete).
+    #[rustfmt::skip]
+    let cross_site = [
+        ("a page on another site", vec![header("origin", "http://evil.example")]),
+        ("another port of this host", vec![header("origin", &other_port)]),
+        ("an opaque origin (sandboxed frame)", vec![header("origin", "null")]),
+        ("Sec-Fetch-Site: cross-site", vec![header("sec-fetch-site", "cross-site")]),
+        ("Sec-Fetch-Site: same-site", vec![header("sec-fetch-site", "same-site")]),
+        ("our Origin but a cross-site fetch", vec![
+            header("origin", own_origin),
+            header("sec-fetch-site", "cross-site"),
+        ]),
+    ];
+    for (case, extra) in cross_site {
+        let (status, body) = create("from-elsewhere", extra).await;
+        assert_eq!(status, 403, "{case}: {body}");
+        let text = body.as_str().unwrap_or_default();
+        assert!(
+            text.contains(CROSS_SITE_REFUSAL),
+            "{case}: not the guard's refusal: {body}"
+        );
+    }
+    // An Origin without a Host to compare it with (HTTP/1.0) is cross-site too.
+    let (status, text) = http10_create(&server, "no-host", &signed_in, Some(own_origin));
+    assert_eq!(status, 403, "Origin without Host: {text}");
+    assert!(
+        text.contains(CROSS_SITE_REFUSAL),
+        "Origin without Host: {text}"
+    );
+
+    // The two refusals differ: a wrong token from the panel's own origin is the session
+    // layer's.
+    let wrong_token = [
+        signed_in[0],
+        ("x-csrf-token", "wrong"),
+        ("origin", own_origin),
+    ];
+    let response = server
+        .post_api(
+            "create_application",
+            &[("name", "wrong-token")],
+            &wrong_token,
+        )
+        .await;
+    let (status, body) = support::status_and_body(response).await;
+    let text = body.as_str().unwrap_or_default();
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        text.contains(CSRF_REFUSAL) && !text.contains(CROSS_SITE_REFUSAL),
+        "{body}"
+    );
+
+    // DNS rebinding: a foreign name that resolves to loopback, for writes and pages alike.
+    let (status, body) = create("rebound", vec![header("host", "evil.example:3000")]).await;
+    assert_eq!(status, 421, "{body}");
+    assert!(
+        body.as_str()
+            .unwrap_or_default()
+            .contains(FOREIGN_HOST_REFUSAL),
+        "{body}"
+    );
+    let page = reqwest::Client::new()
         .get(format!("{}/", server.base))
         .header("host", "evil.example")
+        .header("cookie", &cookie)
         .send()
         .await
         .unwrap();
     assert_eq!(page.status(), 421, "pages are refused too");
+    assert!(page.text().await.unwrap().contains(FOREIGN_HOST_REFUSAL));
     assert_eq!(
         server.call("list_applications", &[]).await.unwrap(),
         json!([]),
-        "nothing was created"
+        "a refused request created something"
     );
 
-    // The panel's own origin is accepted (with the session and its CSRF token).
-    let session = server.session.clone().expect("signed in");
-    let response = client
-        .post(format!("{}/api/create_application", server.base))
-        .header("origin", server.base.clone())
-        .header("cookie", session.cookie())
-        .header("x-csrf-token", &session.csrf)
-        .form(&[("name", "from-panel")])
-        .send()
+    // The positive controls: the same requests from the panel's own origin, by its own name
+    // or a loopback one, or from a client that is not a browser, succeed.
+    let localhost = format!("localhost:{port}");
+    let localhost_origin = format!("http://{localhost}");
+    #[rustfmt::skip]
+    let accepted = [
+        ("same-origin", vec![header("origin", own_origin)]),
+        ("same-origin-fetch", vec![
+            header("origin", own_origin),
+            header("sec-fetch-site", "same-origin"),
+        ]),
+        ("by-localhost", vec![
+            header("host", &localhost),
+            header("origin", &localhost_origin),
+        ]),
+        ("no-origin", vec![]),
+    ];
+    for (name, extra) in accepted {
+        let (status, body) = create(name, extra).await;
+        assert_eq!(status, 200, "{name}: {body}");
+    }
+    let (status, text) = http10_create(&server, "no-host", &signed_in, None);
+    assert_eq!(status, 200, "HTTP/1.0 without Origin: {text}");
+    let mut names: Vec<String> = server
+        .applications()
         .await
-        .unwrap();
-    assert!(response.status().is_success());
+        .into_iter()
+        .map(|a| a.1)
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "by-localhost",
+            "no-host",
+            "no-origin",
+            "same-origin",
+            "same-origin-fetch"
+        ]
+    );
+}
+
+/// `create_application NAME` as one HTTP/1.0 request without a `Host` header (which reqwest
+/// always sends): the status and the body.
+fn http10_create(
+    server: &Server,
+    name: &str,
+    headers: &[(&str, &str)],
+    origin: Option<&str>,
+) -> (u16, String) {
+    use std::io::{Read, Write};
+    let address = server.base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .expect("read timeout");
+    let body = format!("name={name}");
+    let mut request = format!(
+        "POST /api/create_application HTTP/1.0\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers.iter().chain(origin.map(|o| ("origin", o)).iter()) {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(&body);
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response");
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line: {response:?}"));
+    let text = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (status, text.to_owned())
 }

@@ -1759,41 +1759,151 @@ fn read_response(stream: &mut std::net::TcpStream) -> Option<(String, Vec<u8>)> 
     }
 }
 
-/// When a method fails before reading a large body (here: the query string is not UTF-8, so
-/// error 101 comes before the 60 KB body is read), the server answers and then closes the
-/// connection without `Connection: close`. Clients keep such connections for the next call
-/// (reqwest did, in this test), and that call fails with a broken connection.
+/// Whether a response head (lowercased by `read_response`) carries `Connection: close`.
+fn says_close(head: &str) -> bool {
+    head.lines().any(|line| {
+        line.split_once(':').is_some_and(|(name, value)| {
+            name.trim() == "connection" && value.split(',').any(|token| token.trim() == "close")
+        })
+    })
+}
+
+/// Waits for the server to close `stream` (within its read timeout): the end of the stream,
+/// or a reset when request bytes it never read were left (a close then sends RST, not FIN).
+fn closed_by_server(stream: &mut std::net::TcpStream) -> Result<(), String> {
+    use std::io::Read;
+    let mut chunk = [0u8; 4096];
+    match stream.read(&mut chunk) {
+        Ok(0) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => Ok(()),
+        Ok(n) => Err(format!("{n} more bytes arrived after the response")),
+        Err(e) => Err(format!("the socket is still open ({e})")),
+    }
+}
+
+/// A request that fails early, on a connection of its own.
+struct EarlyError {
+    what: &'static str,
+    request: Vec<u8>,
+    code: i64,
+}
+
+fn early_errors(address: &str) -> Vec<EarlyError> {
+    let head = |line: &str, extra: &str| {
+        format!("{line} HTTP/1.1\r\nHost: {address}\r\n{extra}\r\n").into_bytes()
+    };
+    let with_body = |line: &str, content_type: &str, body: &[u8]| {
+        let extra = format!(
+            "Content-Type: {content_type}\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        [head(line, &extra), body.to_vec()].concat()
+    };
+    let form = "application/x-www-form-urlencoded";
+    let big = vec![b'a'; OVERSIZED_BODY];
+    // The same oversized body in 16 KiB chunks, with no length given up front.
+    let mut chunked = head(
+        "POST /platform_api/GetSecrets",
+        &format!("Content-Type: {form}\r\nTransfer-Encoding: chunked\r\n"),
+    );
+    for piece in big.chunks(16 * 1024) {
+        chunked.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+        chunked.extend_from_slice(piece);
+        chunked.extend_from_slice(b"\r\n");
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    vec![
+        EarlyError {
+            what: "a body over the limit, with its length",
+            request: with_body("POST /platform_api/GetSecrets", form, &big),
+            code: 101,
+        },
+        EarlyError {
+            what: "a chunked body over the limit",
+            request: chunked,
+            code: 101,
+        },
+        EarlyError {
+            what: "a query that is not UTF-8, before a 60 KB body",
+            request: with_body("POST /platform_api/GetSecrets?x=%FF", form, &[b'a'; 60_000]),
+            code: 101,
+        },
+        EarlyError {
+            what: "a JSON body",
+            request: with_body("POST /platform_api/GetSecrets", "application/json", b"[1]"),
+            code: 101,
+        },
+        EarlyError {
+            what: "no credentials",
+            request: head("GET /platform_api/GetSecrets", ""),
+            code: 100,
+        },
+        EarlyError {
+            what: "no method",
+            request: with_body("POST /platform_api", form, b"x=1"),
+            code: 102,
+        },
+        EarlyError {
+            what: "an unknown method",
+            request: with_body("POST /platform_api/Nope", form, &[b'a'; 10_000]),
+            code: 103,
+        },
+    ]
+}
+
+/// When a method fails before reading a large body, the server answers and then closes the
+/// connection. It once did so without `Connection: close`: clients kept such connections for
+/// the next call (reqwest did, in the fuzz test), and that call failed with a broken
+/// connection. Now every early error either says `Connection: close` and closes, or keeps the
+/// connection usable; each case takes one of the two ways, and both ways are taken.
 #[tokio::test]
 async fn an_early_error_keeps_the_connection_usable_or_says_it_closes() {
     use std::io::Write;
     let (_tmp, server) = support::start_temp().await;
     let address = server.base.trim_start_matches("http://").to_owned();
-    let mut stream = std::net::TcpStream::connect(&address).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .expect("timeout");
-    let body = vec![b'a'; 60_000];
-    let mut first = format!(
-        "POST /platform_api/GetSecrets?x=%FF HTTP/1.1\r\nHost: {address}\r\n\
-         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    first.extend_from_slice(&body);
-    stream.write_all(&first).expect("send the first request");
-    let (head, reply) = read_response(&mut stream).expect("the first response");
-    let reply: Value = serde_json::from_slice(&reply).expect("JSON");
-    assert_eq!(reply["error"]["code"], json!(101), "{reply}");
-    if head.contains("connection: close") {
-        return; // The client was told not to reuse the connection.
+    let (mut closed, mut reused) = (Vec::new(), Vec::new());
+    for case in early_errors(&address) {
+        let what = case.what;
+        let mut stream = std::net::TcpStream::connect(&address).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        // The server may stop reading (and close) before the last bytes are written.
+        let _ = stream.write_all(&case.request);
+        let (head, reply) =
+            read_response(&mut stream).unwrap_or_else(|| panic!("{what}: no response"));
+        let reply: Value = serde_json::from_slice(&reply)
+            .unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {head}"));
+        assert_eq!(reply["error"]["code"], json!(case.code), "{what}: {reply}");
+        if says_close(&head) {
+            // Told not to reuse the connection: the server must close it, not leave it open.
+            if let Err(problem) = closed_by_server(&mut stream) {
+                panic!("{what}: the response said `Connection: close` but {problem}");
+            }
+            closed.push(what);
+            continue;
+        }
+        // Kept alive: the next request on the same connection gets its answer.
+        std::thread::sleep(Duration::from_millis(200));
+        let second = format!("GET /platform_api/GetSecrets HTTP/1.1\r\nHost: {address}\r\n\r\n");
+        let sent = stream.write_all(second.as_bytes()).is_ok();
+        let answer = sent.then(|| read_response(&mut stream)).flatten();
+        let answer: Option<Value> = answer.and_then(|(_, body)| serde_json::from_slice(&body).ok());
+        assert!(
+            answer.is_some_and(|a| a["error"]["code"] == json!(100)),
+            "{what}: the connection was kept alive (no `Connection: close` in {head:?}) but did \
+             not answer the next request"
+        );
+        reused.push(what);
     }
-    std::thread::sleep(Duration::from_millis(200));
-    let second = format!("GET /platform_api/GetSecrets HTTP/1.1\r\nHost: {address}\r\n\r\n");
-    let sent = stream.write_all(second.as_bytes()).is_ok();
-    let answered = sent && read_response(&mut stream).is_some();
+    println!("closed after the answer: {closed:?}\nkept for the next request: {reused:?}");
+    // Neither way may be skipped: the oversized bodies cannot be reused, the rest can.
     assert!(
-        answered,
-        "the connection was kept alive (no `Connection: close` in {head:?}) but did not answer \
-         the next request"
+        !closed.is_empty(),
+        "no early error closed its connection; reused: {reused:?}"
+    );
+    assert!(
+        !reused.is_empty(),
+        "no early error kept its connection; closed: {closed:?}"
     );
 }

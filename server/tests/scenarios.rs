@@ -5,6 +5,7 @@ mod support;
 
 use serde_json::{Value, json};
 use std::process::Command;
+use std::time::{Duration, Instant};
 use support::{Server, Session, start_temp};
 
 const PASSWORD: &str = "scenario-test-password";
@@ -152,12 +153,25 @@ async fn the_example_runs_from_the_panel_and_the_command_line() {
     );
 }
 
+/// The step-up window of `running_needs_a_role_that_reads_values_and_a_fresh_password`: wide
+/// enough for the one call meant to fall inside it, even on a loaded machine, and short
+/// enough to wait out.
+const STEP_UP_SECS: u64 = 5;
+
+/// When a password typed at `typed` (the instant its response arrived, at or after the server
+/// noted it) is surely stale: the server keeps whole seconds and allows `now - at <= window`,
+/// so a password stays fresh for up to one second more than the window.
+fn surely_stale_after(typed: Instant) -> Instant {
+    typed + Duration::from_secs(STEP_UP_SECS + 1) + Duration::from_millis(250)
+}
+
 #[tokio::test]
 async fn running_needs_a_role_that_reads_values_and_a_fresh_password() {
     let tmp = tempfile::tempdir().expect("temp dir");
+    let window = STEP_UP_SECS.to_string();
     let server = Server::start_with(
         &tmp.path().join("data"),
-        &[("STRONGROOM_STEP_UP_SECS", "1")],
+        &[("STRONGROOM_STEP_UP_SECS", &window)],
     )
     .await;
     let app = server.create_application("calls").await;
@@ -168,7 +182,6 @@ async fn running_needs_a_role_that_reads_values_and_a_fresh_password() {
     server.create_user("viewer", PASSWORD, "Viewer").await;
     server.create_user("dev", PASSWORD, "Developer").await;
     let viewer = server.sign_in("viewer", PASSWORD).await.expect("viewer");
-    let dev = server.sign_in("dev", PASSWORD).await.expect("dev");
 
     // A Viewer sees scenarios and their code, but may neither run nor change them.
     let app_s = app.to_string();
@@ -189,46 +202,45 @@ async fn running_needs_a_role_that_reads_values_and_a_fresh_password() {
         .await;
     assert_eq!(status, 403);
 
-    // A Developer runs it right after signing in ...
+    // A Developer runs it right after signing in (the next call, well inside the window) ...
+    let dev = server.sign_in("dev", PASSWORD).await.expect("dev");
+    let signed_in = Instant::now();
     let (status, run) = run_as(&server, Some(&dev), app, id).await;
-    assert_eq!(status, 200, "{run}");
+    assert_eq!(
+        status,
+        200,
+        "{run} ({:?} after signing in, window {STEP_UP_SECS} s)",
+        signed_in.elapsed()
+    );
     assert_eq!(log_texts(&run), ["===> role-test-value"]);
 
     // ... but once the step-up window has passed, the run (and any run's log) needs the
     // password again: a scenario's log can quote values.
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    tokio::time::sleep_until(surely_stale_after(signed_in).into()).await;
     let (status, body) = run_as(&server, Some(&dev), app, id).await;
     assert_eq!((status, body), (403, json!("PasswordRequired")));
     let run_id = run["summary"]["id"].as_i64().expect("run id").to_string();
     let id_s = id.to_string();
-    let (status, body) = server
-        .call_as(
-            Some(&dev),
-            "get_run",
-            &[
-                ("application_id", &app_s),
-                ("scenario_id", &id_s),
-                ("run_id", &run_id),
-            ],
-        )
-        .await;
+    let run_args = [
+        ("application_id", app_s.as_str()),
+        ("scenario_id", &id_s),
+        ("run_id", &run_id),
+    ];
+    let get_run = || server.call_as(Some(&dev), "get_run", &run_args);
+    let (status, body) = get_run().await;
     assert_eq!((status, body), (403, json!("PasswordRequired")));
     let (status, _) = server
         .call_as(Some(&dev), "confirm_password", &[("password", PASSWORD)])
         .await;
     assert_eq!(status, 200);
-    let (status, detail) = server
-        .call_as(
-            Some(&dev),
-            "get_run",
-            &[
-                ("application_id", &app_s),
-                ("scenario_id", &id_s),
-                ("run_id", &run_id),
-            ],
-        )
-        .await;
-    assert_eq!(status, 200, "{detail}");
+    let confirmed = Instant::now();
+    let (status, detail) = get_run().await;
+    assert_eq!(
+        status,
+        200,
+        "{detail} ({:?} after confirming, window {STEP_UP_SECS} s)",
+        confirmed.elapsed()
+    );
     assert_eq!(log_texts(&detail), ["===> role-test-value"]);
 }
 

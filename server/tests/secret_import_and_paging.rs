@@ -3,7 +3,7 @@
 
 mod support;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use support::Server;
 
 /// Runs `strongroom secret import APP --data-dir DIR` with `stdin`: (success, stderr).
@@ -85,7 +85,78 @@ async fn imported_secrets_are_listed_page_by_page_and_filtered() {
     let (total, _) = page(&server, app, &[("name_part", "key%")]).await;
     assert_eq!(total, 0);
 
-    // The imported values decrypt, and each created secret has its audit record.
+    // Each imported secret has exactly one audit record, made by the command line; the refused
+    // imports (a bad line, an unknown application, a name already taken) left none.
+    let mut imported: Vec<(i64, String)> = Vec::new();
+    for offset in ["0", "200"] {
+        let page = server
+            .call(
+                "list_secrets",
+                &[
+                    ("application_id", &app.to_string()),
+                    ("limit", "200"),
+                    ("offset", offset),
+                ],
+            )
+            .await
+            .expect("list_secrets");
+        for item in page["items"].as_array().expect("items") {
+            let name = item["name"].as_str().expect("name").to_owned();
+            imported.push((item["id"].as_i64().expect("id"), name));
+        }
+    }
+    assert_eq!(imported.len(), 260);
+    let records = support::audit_records(&server, &[("application", "bulk")]).await;
+    let actions: Vec<&str> = records
+        .iter()
+        .map(|r| r["action"].as_str().expect("action"))
+        .collect();
+    assert_eq!(
+        actions.iter().filter(|a| **a == "secret.create").count(),
+        260,
+        "{actions:?}"
+    );
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| **a != "secret.create")
+            .collect::<Vec<_>>(),
+        [&"application.create"],
+        "records of the application other than the imports"
+    );
+    let mut audited: Vec<(i64, String)> = Vec::new();
+    for record in records.iter().filter(|r| r["action"] == "secret.create") {
+        let what = (
+            &record["actor_kind"],
+            &record["actor"],
+            &record["source"],
+            &record["outcome"],
+            &record["detail"],
+            &record["application_id"],
+        );
+        let expected = (
+            &json!("system"),
+            &json!("cli"),
+            &json!("cli"),
+            &json!("success"),
+            &json!("import"),
+            &json!(app),
+        );
+        assert_eq!(what, expected, "{record}");
+        let id = record["secret_id"].as_i64().expect("secret_id");
+        let name = record["secret_name"]
+            .as_str()
+            .expect("secret_name")
+            .to_owned();
+        audited.push((id, name));
+    }
+    audited.sort();
+    assert_eq!(
+        audited, imported,
+        "one record per imported secret, naming it"
+    );
+
+    // The imported values decrypt.
     let id = server.secrets(app).await[7].0;
     let read: Value = server
         .call(

@@ -425,6 +425,25 @@ impl Server {
     }
 }
 
+/// The audit records matching `filters`, newest first, as the Owner reads them.
+pub async fn audit_records(server: &Server, filters: &[(&str, &str)]) -> Vec<Value> {
+    let mut records = Vec::new();
+    let mut before: Option<String> = None;
+    loop {
+        let mut args = filters.to_vec();
+        args.push(("limit", "500"));
+        if let Some(before) = &before {
+            args.push(("before", before));
+        }
+        let page = server.call("audit_log", &args).await.expect("audit_log");
+        records.extend(page["items"].as_array().expect("items").iter().cloned());
+        match page["next_before"].as_i64() {
+            Some(next) => before = Some(next.to_string()),
+            None => return records,
+        }
+    }
+}
+
 /// Sends a server-function request as `session` (or signed out, with the header the panel
 /// sends then): the status and the decoded body (a string when it is not JSON).
 async fn send_as(session: Option<&Session>, request: reqwest::RequestBuilder) -> (u16, Value) {
