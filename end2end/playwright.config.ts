@@ -4,6 +4,8 @@ import { defineConfig } from '@playwright/test';
 // directory (see tests/server.ts), so it can restart the server mid-test.
 export default defineConfig({
   testDir: './tests',
+  // A test.only left in by mistake must not silently skip the rest of the suite on CI.
+  forbidOnly: !!process.env.CI,
   workers: 1,
   fullyParallel: false,
   timeout: 90_000,

@@ -60,21 +60,27 @@ test.describe.serial('many secrets', () => {
   });
 
   test('assets are precompressed, content-hashed and cached for a year; pages are compressed', async ({ page }) => {
-    const responses: { url: string; headers: Record<string, string> }[] = [];
-    page.on('response', async (response) => {
-      responses.push({ url: response.url(), headers: await response.allHeaders() });
-    });
-    await page.goto(`${server.url}/sign-in`);
+    // Each response is waited for by a listener set up before the navigation that brings it, and
+    // its headers are awaited before they are read: nothing arrives unseen or half-read.
+    const assetPattern = (ext: string) => new RegExp(`/pkg/strongroom\\.[A-Za-z0-9_-]{16,}\\.${ext}$`);
+    const exts = ['wasm', 'js', 'css'];
+    const [html, ...assets] = await Promise.all([
+      page.goto(`${server.url}/sign-in`),
+      // A missing asset ends as null, for the assertion below to name it.
+      ...exts.map((ext) => page.waitForResponse((r) => assetPattern(ext).test(r.url())).catch(() => null)),
+    ]);
     await waitForHydration(page);
-    const html = responses.find((r) => r.url.endsWith('/sign-in'));
-    expect(html?.headers['content-encoding']).toMatch(/^(br|gzip)$/);
-    expect(html?.headers['cache-control']).toBe('no-store');
-    for (const ext of ['wasm', 'js', 'css']) {
-      const asset = responses.find((r) => new RegExp(`/pkg/strongroom\\.[A-Za-z0-9_-]{16,}\\.${ext}$`).test(r.url));
+    expect(new URL(html!.url()).pathname).toBe('/sign-in');
+    const htmlHeaders = await html!.allHeaders();
+    expect(htmlHeaders['content-encoding']).toMatch(/^(br|gzip)$/);
+    expect(htmlHeaders['cache-control']).toBe('no-store');
+    for (const [i, ext] of exts.entries()) {
+      const asset = assets[i];
       expect(asset, `a content-hashed .${ext}`).toBeTruthy();
-      expect(asset?.headers['content-encoding'], ext).toBe('br');
-      expect(asset?.headers['cache-control'], ext).toBe('public, max-age=31536000, immutable');
-      expect(asset?.headers['vary'], ext).toContain('accept-encoding');
+      const headers = await asset!.allHeaders();
+      expect(headers['content-encoding'], ext).toBe('br');
+      expect(headers['cache-control'], ext).toBe('public, max-age=31536000, immutable');
+      expect(headers['vary'], ext).toContain('accept-encoding');
     }
   });
 });

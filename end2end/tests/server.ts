@@ -35,6 +35,11 @@ export interface ServerOptions {
    * user and prints a one-time setup code in its log (see `setupCode`).
    */
   fresh?: boolean;
+  /**
+   * The log filter (`--log`), `info` unless told. Specs that check what the log never holds run
+   * at `debug`: a value logged at debug level would not show at `info`.
+   */
+  logLevel?: string;
 }
 
 /** A real `strongroom serve` (the release build) with its own temporary data directory. */
@@ -43,6 +48,7 @@ export class StrongroomServer {
   private process?: ChildProcess;
   private logFile?: WriteStream;
   private port = 0;
+  private runs = 0;
   log = '';
 
   constructor(private readonly options: ServerOptions = {}) {}
@@ -67,7 +73,11 @@ export class StrongroomServer {
 
   async start(): Promise<void> {
     if (!this.port) this.port = await freePort();
-    const env: NodeJS.ProcessEnv = { ...process.env, STRONGROOM_MASTER_KEY: '', STRONGROOM_LOG: 'info' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      STRONGROOM_MASTER_KEY: '',
+      STRONGROOM_LOG: this.options.logLevel ?? 'info',
+    };
     // Nothing from the caller's environment may create (or half-create) a user.
     delete env.STRONGROOM_ADMIN_USER;
     delete env.STRONGROOM_ADMIN_PASSWORD;
@@ -99,6 +109,7 @@ export class StrongroomServer {
       });
     }
     this.process = child;
+    this.runs += 1;
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`strongroom exited with ${child.exitCode}:\n${this.log}`);
@@ -131,6 +142,22 @@ export class StrongroomServer {
   /** `server.log` (every run of this server) without colours; complete once `stop` returned. */
   logFileText(): string {
     return stripAnsi(readFileSync(this.logPath, 'utf8'));
+  }
+
+  /**
+   * Stops the server and returns its whole log (`server.log`, every run), once it is known to be
+   * this server's complete log: each run's start line (with this port) and stop line are there,
+   * and debug lines too when it ran at `debug`. A log read while the server runs can miss what
+   * is not written yet, and an empty, cut or wrong file would hide a leak rather than show it.
+   */
+  async stoppedLog(): Promise<string> {
+    await this.stop();
+    const log = this.logFileText();
+    const count = (text: string) => log.split(text).length - 1;
+    expect(count(`serving the control panel at ${this.url} `), `start lines in ${this.logPath}`).toBe(this.runs);
+    expect(count('Strongroom stopped'), `stop lines in ${this.logPath}`).toBe(this.runs);
+    if (this.options.logLevel === 'debug') expect(log).toMatch(/^\S+ +DEBUG /m);
+    return log;
   }
 
   /**
@@ -169,6 +196,39 @@ export class StrongroomServer {
     await this.stop();
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
     this.dir = undefined;
+  }
+}
+
+/**
+ * The pieces of `value` to look for in a log: the value as typed, JSON-escaped (how a JSON or
+ * Debug print shows a multi-line value) and form-encoded (the body a browser posts); each line of
+ * each; and every 8-character window of those lines, so a value cut short, wrapped or escaped
+ * still shows. Windows of letters only are left out: one may be a plain word ("password") the
+ * log holds for its own reasons.
+ */
+export function logFragments(value: string): string[] {
+  const jsonEscaped = JSON.stringify(value).slice(1, -1);
+  const formEncoded = new URLSearchParams({ v: value }).toString().slice('v='.length);
+  const forms = [value, jsonEscaped, formEncoded];
+  const fragments = new Set(forms);
+  for (const line of forms.flatMap((form) => form.split('\n'))) {
+    if (line.length >= 8) fragments.add(line);
+    for (let i = 0; i + 8 <= line.length; i++) {
+      const piece = line.slice(i, i + 8);
+      if (!/^[A-Za-z]+$/.test(piece)) fragments.add(piece);
+    }
+  }
+  return [...fragments];
+}
+
+/** Fails, showing where, if `log` holds any piece (see `logFragments`) of any of the `kept` values. */
+export function expectNotInLog(log: string, kept: Record<string, string>): void {
+  for (const [what, value] of Object.entries(kept)) {
+    for (const fragment of logFragments(value)) {
+      const at = log.indexOf(fragment);
+      const around = at < 0 ? undefined : log.slice(Math.max(0, at - 120), at + fragment.length + 120);
+      expect(around, `${what}: ${JSON.stringify(fragment)} is in the server log`).toBeUndefined();
+    }
   }
 }
 
