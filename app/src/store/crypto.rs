@@ -436,9 +436,19 @@ mod tests {
     #[test]
     fn value_round_trips_and_ciphertext_hides_it() {
         let key = DataKey::generate();
-        let text = "pässwörd 😀\nsecond line";
+        let text = "pässwörd 😀\nsecond line: sk_live_4eC39HqLyjWDarjtT1zdp7dc, 0x1F2E3D";
         let blob = sealed(&key, text);
-        assert!(!blob.windows(5).any(|w| w == &text.as_bytes()[..5]));
+        // Version, nonce, ciphertext of every byte, tag.
+        assert_eq!(blob.len(), 1 + NONCE_LEN + text.len() + 16);
+        // No run of five plaintext bytes is anywhere in the blob, header included (in random
+        // bytes, a chance match of any of them comes about once in 170 million runs).
+        for (at, run) in text.as_bytes().windows(5).enumerate() {
+            assert!(
+                !blob.windows(run.len()).any(|w| w == run),
+                "plaintext bytes {at}..{} are in the sealed value",
+                at + run.len()
+            );
+        }
         assert_eq!(key.open_value(APP, SECRET, &blob).unwrap().expose(), text);
     }
 

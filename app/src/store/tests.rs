@@ -542,17 +542,42 @@ async fn service_accounts_keep_only_the_public_key() {
         .expect("stored");
     assert_eq!(key.role, Role::Viewer);
     assert!(key.public_pem.starts_with("-----BEGIN PUBLIC KEY-----"));
-    // The private half is nowhere in the database file (its tail holds the CRT parameters,
-    // which no public key contains).
+    // The private half is nowhere in the database, neither as PEM text nor as DER bytes. The
+    // tail of either holds the CRT parameters, which no public key contains.
     t.store.close().await;
-    let body: String = credentials
+    let text: String = credentials
         .private_key
         .lines()
         .filter(|l| !l.starts_with("-----"))
         .collect();
-    let db = std::fs::read(t.url.trim_start_matches("sqlite://")).unwrap();
-    let tail = &body[body.len() - 64..];
-    assert!(!String::from_utf8_lossy(&db).contains(tail));
+    let der = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD
+            .decode(&text)
+            .unwrap()
+    };
+    // The WAL too: `close` is meant to checkpoint it but sometimes leaves it whole. Read
+    // first, so that pages a checkpoint is moving are in one file or the other.
+    let path = t.url.trim_start_matches("sqlite://");
+    let wal = std::fs::read(format!("{path}-wal")).unwrap_or_default();
+    let db = std::fs::read(path).unwrap();
+    let stored = |needle: &[u8]| {
+        [&db, &wal]
+            .iter()
+            .any(|file| file.windows(needle.len()).any(|w| w == needle))
+    };
+    // The search does find what is stored: a line of the public key's PEM.
+    assert!(stored(key.public_pem.lines().nth(1).unwrap().as_bytes()));
+    for (what, needle) in [
+        ("PEM tail", &text.as_bytes()[text.len() - 64..]),
+        ("DER", der.as_slice()),
+        ("DER tail", &der[der.len() - 64..]),
+    ] {
+        assert!(
+            !stored(needle),
+            "the database holds the private key's {what}"
+        );
+    }
 
     let t = open_store().await;
     let (first, _) = t
@@ -732,6 +757,7 @@ async fn an_import_creates_everything_or_nothing() {
 
 #[tokio::test]
 async fn concurrent_reads_are_each_audited_before_they_return() {
+    use std::sync::atomic::{AtomicI64, Ordering};
     let t = open_store().await;
     let app = t.store.create_application(&by(), "app").await.unwrap();
     let meta = t
@@ -739,16 +765,33 @@ async fn concurrent_reads_are_each_audited_before_they_return() {
         .create_secret(&by(), app.id, secret("shared", "the value"))
         .await
         .unwrap();
+    // Odd tasks read under a name of their own, so the one record under it is that read's.
+    // Even tasks share a name: their records are identical, and a batch writes them as copies
+    // of one row (audit_queue), so each of them checks that every shared read returned so far,
+    // its own included, has its record.
+    let shared_returned = std::sync::Arc::new(AtomicI64::new(0));
     let reads: Vec<_> = (0..64)
         .map(|i| {
             let store = t.store.clone();
+            let shared_returned = shared_returned.clone();
             tokio::spawn(async move {
-                let reader = Actor::system(if i % 2 == 0 { "even" } else { "odd" });
+                let own = i % 2 == 1;
+                let reader = if own {
+                    Actor::user(&format!("reader-{i}"), crate::model::Source::Api, None)
+                } else {
+                    Actor::system("shared")
+                };
                 let value = store
                     .read_secret_value(&reader, app.id, meta.id, "test")
                     .await
                     .unwrap();
-                // Durable before returning: the record is visible the moment the value is.
+                let returned = if own {
+                    1
+                } else {
+                    shared_returned.fetch_add(1, Ordering::SeqCst) + 1
+                };
+                // Durable before returning: on another connection, the record is visible the
+                // moment the value is.
                 let mut conn = store.pool.acquire().await.unwrap();
                 let seen: i64 = sqlx::query_scalar(
                     "SELECT COUNT(*) FROM audit_log WHERE action = 'secret.read' AND actor = $1",
@@ -757,7 +800,14 @@ async fn concurrent_reads_are_each_audited_before_they_return() {
                 .fetch_one(&mut *conn)
                 .await
                 .unwrap();
-                assert!(seen >= 1);
+                if own {
+                    assert_eq!(seen, 1, "records of {}", reader.name());
+                } else {
+                    assert!(
+                        seen >= returned,
+                        "{seen} records, {returned} shared reads returned"
+                    );
+                }
                 value.expose().to_owned()
             })
         })
@@ -766,42 +816,90 @@ async fn concurrent_reads_are_each_audited_before_they_return() {
         assert_eq!(read.await.unwrap(), "the value");
     }
     let records: Vec<(String, String)> = sqlx::query_as(
-        "SELECT actor, secret_name FROM audit_log WHERE action = 'secret.read' ORDER BY id",
+        "SELECT actor, secret_name FROM audit_log WHERE action = 'secret.read' ORDER BY actor",
     )
     .fetch_all(&t.store.pool)
     .await
     .unwrap();
-    assert_eq!(records.len(), 64);
-    assert_eq!(records.iter().filter(|(a, _)| a == "even").count(), 32);
     assert!(records.iter().all(|(_, s)| s == "shared"));
+    // One record per read: each own name once, the shared name 32 times.
+    let actors: Vec<&str> = records.iter().map(|(a, _)| a.as_str()).collect();
+    let mut want: Vec<String> = (1..64).step_by(2).map(|i| format!("reader-{i}")).collect();
+    want.extend(std::iter::repeat_n("shared".to_owned(), 32));
+    want.sort();
+    assert_eq!(actors, want);
 }
 
 #[tokio::test]
 async fn a_read_whose_record_cannot_be_written_returns_no_value() {
+    const VALUE: &str = "never-shown-7c41e9";
     let t = open_store().await;
     let app = t.store.create_application(&by(), "app").await.unwrap();
     let meta = t
         .store
-        .create_secret(&by(), app.id, secret("guarded", "never shown"))
+        .create_secret(&by(), app.id, secret("guarded", VALUE))
         .await
         .unwrap();
-    sqlx::query("ALTER TABLE audit_log RENAME TO audit_log_away")
-        .execute(&t.store.pool)
+    let (_, key) = t
+        .store
+        .create_service_account(&by(), crate::model::Role::Developer, "")
         .await
         .unwrap();
-    let read = t
+    // Only the insert of a read's record fails: the row is found and decrypted first, so a
+    // read that ignored the failed insert would have a value to hand out.
+    sqlx::query(
+        "CREATE TRIGGER refuse_read_record BEFORE INSERT ON audit_log \
+         WHEN NEW.action = 'secret.read' BEGIN SELECT RAISE(ABORT, 'audit refused'); END",
+    )
+    .execute(&t.store.pool)
+    .await
+    .unwrap();
+    let refused = |err: StoreError| {
+        let message = err.to_string();
+        assert!(
+            message.contains("audit refused"),
+            "not the insert: {message}"
+        );
+        assert!(!message.contains(VALUE), "{message}");
+    };
+    // The panel's read (never cached), then GetSecretValue's twice: the first loads the cache
+    // entries, the second is answered from them. Each fails at its record's insert.
+    match t
         .store
         .read_secret_value(&by(), app.id, meta.id, "test")
-        .await;
-    let Err(err) = read else {
-        panic!("no record, no value");
+        .await
+    {
+        Ok(_) => panic!("a value left the store without its record"),
+        Err(err) => refused(err),
+    }
+    let may_read = |role: crate::model::Role| role.allows(crate::model::Permission::ReadValues);
+    for _ in 0..2 {
+        match t
+            .store
+            .read_secret_cached(&by(), &key.key_id, may_read, "app", "guarded", "test")
+            .await
+        {
+            Ok(Some(_)) => panic!("a cached value left the store without its record"),
+            Ok(None) => panic!("the cached read was not tried"),
+            Err(err) => refused(err),
+        }
+    }
+    let reads = || async {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'secret.read'")
+                .fetch_one(&t.store.pool)
+                .await
+                .unwrap();
+        n
     };
-    assert!(!err.to_string().contains("never shown"), "{err}");
-    sqlx::query("ALTER TABLE audit_log_away RENAME TO audit_log")
+    assert_eq!(reads().await, 0);
+
+    sqlx::query("DROP TRIGGER refuse_read_record")
         .execute(&t.store.pool)
         .await
         .unwrap();
-    assert_eq!(value_of(&t.store, app.id, meta.id).await, "never shown");
+    assert_eq!(value_of(&t.store, app.id, meta.id).await, VALUE);
+    assert_eq!(reads().await, 1);
 }
 
 #[tokio::test]
