@@ -1,11 +1,13 @@
 //! A client for the Management API (`/platform_api`, spec: `shared/spec/platform-api.md`) of a
 //! test server, with the credentials it sends: the legacy `account_id` + `api_key` parameters,
-//! a bearer JWT, or none.
+//! a bearer JWT (signed with a service-account key made through the panel), or none.
 
 use super::Server;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::RequestBuilder;
 use reqwest::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE};
-use serde_json::Value;
+use serde_json::{Value, json};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// What the API appends to an application's short name to make its full name.
 pub const SUFFIX: &str = ".default.strongroom";
@@ -34,6 +36,57 @@ pub enum Auth {
     Key(String),
     /// `Authorization: Bearer <jwt>`.
     Bearer(String),
+}
+
+/// A service-account key as the panel hands it out.
+pub struct ServiceAccount {
+    pub key_id: String,
+    pub private_key: String,
+}
+
+impl ServiceAccount {
+    pub async fn create(server: &Server, role: &str) -> ServiceAccount {
+        let credentials = server
+            .call(
+                "create_service_account",
+                &[("role", role), ("description", "t")],
+            )
+            .await
+            .expect("create_service_account");
+        assert_eq!(credentials["account_id"], json!(1), "{credentials}");
+        let field = |name: &str| credentials[name].as_str().expect(name).to_owned();
+        ServiceAccount {
+            key_id: field("key_id"),
+            private_key: field("private_key"),
+        }
+    }
+
+    /// A token as the official clients make it: `iss` as a string, `iat` five seconds back.
+    pub fn token(&self) -> String {
+        let now = now();
+        self.token_with(json!("1"), now - 5, now + 60)
+    }
+
+    pub fn token_with(&self, iss: Value, iat: i64, exp: i64) -> String {
+        let claims = json!({ "iss": iss, "iat": iat, "exp": exp });
+        sign(Some(&self.key_id), &self.private_key, &claims)
+    }
+}
+
+/// An RS256 JWT of `claims`, with `kid` in its header when given.
+pub fn sign(kid: Option<&str>, private_pem: &str, claims: &Value) -> String {
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = kid.map(str::to_owned);
+    let key = EncodingKey::from_rsa_pem(private_pem.as_bytes()).expect("PKCS#8 RSA key");
+    jsonwebtoken::encode(&header, claims, &key).expect("sign JWT")
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64
 }
 
 #[derive(Clone)]
