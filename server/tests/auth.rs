@@ -11,12 +11,11 @@
 
 mod support;
 
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use support::api::{Api, Auth, assert_error, assert_ok};
+use std::time::Duration;
+use support::api::{Api, Auth, ServiceAccount, assert_error, assert_ok, now};
 use support::{OWNER, OWNER_PASSWORD, Server, Session, audit_records, status_and_body};
 
 /// Server functions anyone may call, signed in or not.
@@ -132,47 +131,6 @@ async fn user_id(server: &Server, username: &str) -> String {
     let users = users.as_array().expect("users");
     let user = users.iter().find(|u| u["username"] == json!(username));
     user.expect("no such user")["id"].to_string()
-}
-
-/// A service-account key as the panel hands it out.
-struct ServiceAccount {
-    key_id: String,
-    private_key: String,
-}
-
-impl ServiceAccount {
-    async fn create(server: &Server, role: &str) -> ServiceAccount {
-        let args = [("role", role), ("description", "auth tests")];
-        let credentials = server.call("create_service_account", &args).await;
-        let credentials = credentials.expect("create_service_account");
-        let field = |name: &str| credentials[name].as_str().expect(name).to_owned();
-        ServiceAccount {
-            key_id: field("key_id"),
-            private_key: field("private_key"),
-        }
-    }
-
-    /// The Management API, with a token signed by this key.
-    fn api(&self, server: &Server) -> Api {
-        let now = now();
-        let claims = json!({ "iss": "1", "iat": now - 5, "exp": now + 600 });
-        let mut header = Header::new(Algorithm::RS256);
-        header.kid = Some(self.key_id.clone());
-        let key = EncodingKey::from_rsa_pem(self.private_key.as_bytes()).expect("RSA key");
-        let token = jsonwebtoken::encode(&header, &claims, &key).expect("sign JWT");
-        Api {
-            client: reqwest::Client::new(),
-            base: server.base.clone(),
-            auth: Auth::Bearer(token),
-        }
-    }
-}
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock")
-        .as_secs() as i64
 }
 
 // ---------------------------------------------------------------------------------------------

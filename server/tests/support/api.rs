@@ -71,6 +71,15 @@ impl ServiceAccount {
         let claims = json!({ "iss": iss, "iat": iat, "exp": exp });
         sign(Some(&self.key_id), &self.private_key, &claims)
     }
+
+    /// The Management API of `server`, with a token signed by this key.
+    pub fn api(&self, server: &Server) -> Api {
+        Api {
+            client: reqwest::Client::new(),
+            base: server.base.clone(),
+            auth: Auth::Bearer(self.token()),
+        }
+    }
 }
 
 /// An RS256 JWT of `claims`, with `kid` in its header when given.
