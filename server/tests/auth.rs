@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
-use support::api::{Api, Auth, ServiceAccount, assert_error, assert_ok, now};
+use support::api::{Api, ServiceAccount, assert_error, assert_ok, now};
 use support::{OWNER, OWNER_PASSWORD, Server, Session, audit_records, status_and_body};
 
 /// Server functions anyone may call, signed in or not.
