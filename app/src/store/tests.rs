@@ -556,8 +556,8 @@ async fn service_accounts_keep_only_the_public_key() {
             .decode(&text)
             .unwrap()
     };
-    // The WAL too: `close` is meant to checkpoint it but sometimes leaves it whole. Read
-    // first, so that pages a checkpoint is moving are in one file or the other.
+    // The WAL too: the store is closed, but `SecretStore::close` does not always checkpoint
+    // the WAL (a known issue, reported separately), so committed pages may still be only there.
     let path = t.url.trim_start_matches("sqlite://");
     let wal = std::fs::read(format!("{path}-wal")).unwrap_or_default();
     let db = std::fs::read(path).unwrap();
@@ -757,7 +757,6 @@ async fn an_import_creates_everything_or_nothing() {
 
 #[tokio::test]
 async fn concurrent_reads_are_each_audited_before_they_return() {
-    use std::sync::atomic::{AtomicI64, Ordering};
     let t = open_store().await;
     let app = t.store.create_application(&by(), "app").await.unwrap();
     let meta = t
@@ -765,31 +764,18 @@ async fn concurrent_reads_are_each_audited_before_they_return() {
         .create_secret(&by(), app.id, secret("shared", "the value"))
         .await
         .unwrap();
-    // Odd tasks read under a name of their own, so the one record under it is that read's.
-    // Even tasks share a name: their records are identical, and a batch writes them as copies
-    // of one row (audit_queue), so each of them checks that every shared read returned so far,
-    // its own included, has its record.
-    let shared_returned = std::sync::Arc::new(AtomicI64::new(0));
+    // Every task reads under a name of its own, so the one record under that name is that
+    // read's, and the task can require exactly one.
     let reads: Vec<_> = (0..64)
         .map(|i| {
             let store = t.store.clone();
-            let shared_returned = shared_returned.clone();
             tokio::spawn(async move {
-                let own = i % 2 == 1;
-                let reader = if own {
-                    Actor::user(&format!("reader-{i}"), crate::model::Source::Api, None)
-                } else {
-                    Actor::system("shared")
-                };
+                let reader =
+                    Actor::user(&format!("reader-{i:02}"), crate::model::Source::Api, None);
                 let value = store
                     .read_secret_value(&reader, app.id, meta.id, "test")
                     .await
                     .unwrap();
-                let returned = if own {
-                    1
-                } else {
-                    shared_returned.fetch_add(1, Ordering::SeqCst) + 1
-                };
                 // Durable before returning: on another connection, the record is visible the
                 // moment the value is.
                 let mut conn = store.pool.acquire().await.unwrap();
@@ -800,14 +786,7 @@ async fn concurrent_reads_are_each_audited_before_they_return() {
                 .fetch_one(&mut *conn)
                 .await
                 .unwrap();
-                if own {
-                    assert_eq!(seen, 1, "records of {}", reader.name());
-                } else {
-                    assert!(
-                        seen >= returned,
-                        "{seen} records, {returned} shared reads returned"
-                    );
-                }
+                assert_eq!(seen, 1, "records of {}", reader.name());
                 value.expose().to_owned()
             })
         })
@@ -822,12 +801,66 @@ async fn concurrent_reads_are_each_audited_before_they_return() {
     .await
     .unwrap();
     assert!(records.iter().all(|(_, s)| s == "shared"));
-    // One record per read: each own name once, the shared name 32 times.
+    // One record per read: each name exactly once, 64 in all.
     let actors: Vec<&str> = records.iter().map(|(a, _)| a.as_str()).collect();
-    let mut want: Vec<String> = (1..64).step_by(2).map(|i| format!("reader-{i}")).collect();
-    want.extend(std::iter::repeat_n("shared".to_owned(), 32));
-    want.sort();
+    let want: Vec<String> = (0..64).map(|i| format!("reader-{i:02}")).collect();
     assert_eq!(actors, want);
+}
+
+#[tokio::test]
+async fn identical_concurrent_reads_each_leave_their_own_record() {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    const READS: i64 = 32;
+    let t = open_store().await;
+    let app = t.store.create_application(&by(), "app").await.unwrap();
+    let meta = t
+        .store
+        .create_secret(&by(), app.id, secret("shared", "the value"))
+        .await
+        .unwrap();
+    // All tasks read as one actor, so their records are identical, and a batch writes them as
+    // copies of one row (audit_queue). Each task checks that every read returned so far, its
+    // own included, has its record; the totals check that no copy was merged or lost.
+    let returned = std::sync::Arc::new(AtomicI64::new(0));
+    let reads: Vec<_> = (0..READS)
+        .map(|_| {
+            let store = t.store.clone();
+            let returned = returned.clone();
+            tokio::spawn(async move {
+                let reader = Actor::system("shared");
+                let value = store
+                    .read_secret_value(&reader, app.id, meta.id, "test")
+                    .await
+                    .unwrap();
+                let returned = returned.fetch_add(1, Ordering::SeqCst) + 1;
+                let mut conn = store.pool.acquire().await.unwrap();
+                let seen: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM audit_log WHERE action = 'secret.read' AND actor = $1",
+                )
+                .bind(reader.name())
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+                assert!(
+                    seen >= returned,
+                    "{seen} records, {returned} reads returned"
+                );
+                value.expose().to_owned()
+            })
+        })
+        .collect();
+    for read in reads {
+        assert_eq!(read.await.unwrap(), "the value");
+    }
+    assert_eq!(returned.load(Ordering::SeqCst), READS);
+    let records: Vec<(String, String)> =
+        sqlx::query_as("SELECT actor, secret_name FROM audit_log WHERE action = 'secret.read'")
+            .fetch_all(&t.store.pool)
+            .await
+            .unwrap();
+    // One record per read, no more and no fewer.
+    assert_eq!(records.len() as i64, READS);
+    assert!(records.iter().all(|(a, s)| a == "shared" && s == "shared"));
 }
 
 #[tokio::test]
