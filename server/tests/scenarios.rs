@@ -153,27 +153,41 @@ async fn the_example_runs_from_the_panel_and_the_command_line() {
     );
 }
 
-/// The step-up window of `running_needs_a_role_that_reads_values_and_a_fresh_password`: wide
-/// enough for the one call meant to fall inside it, even on a loaded machine, and short
-/// enough to wait out.
-const STEP_UP_SECS: u64 = 5;
+/// The step-up windows of `running_needs_a_role_that_reads_values_and_a_fresh_password`: a
+/// long one for the calls meant to fall inside it, so that no machine is too slow for them,
+/// and a short one to wait out.
+const LONG_WINDOW_SECS: u64 = 600;
+const SHORT_WINDOW_SECS: u64 = 1;
 
 /// When a password typed at `typed` (the instant its response arrived, at or after the server
-/// noted it) is surely stale: the server keeps whole seconds and allows `now - at <= window`,
-/// so a password stays fresh for up to one second more than the window.
-fn surely_stale_after(typed: Instant) -> Instant {
-    typed + Duration::from_secs(STEP_UP_SECS + 1) + Duration::from_millis(250)
+/// noted it) is surely stale under a window of `window` seconds: the server keeps whole
+/// seconds and allows `now - at <= window`, so a password stays fresh for up to one second
+/// more than the window; one more second to spare (waiting longer is always safe).
+fn surely_stale_after(typed: Instant, window: u64) -> Instant {
+    typed + Duration::from_secs(window + 2)
+}
+
+/// Starts (or restarts) the server on `data` with a step-up window of `window` seconds.
+async fn start_with_window(data: &std::path::Path, window: u64) -> Server {
+    let window = window.to_string();
+    Server::start_with(data, &[("STRONGROOM_STEP_UP_SECS", &window)]).await
+}
+
+async fn get_run(server: &Server, session: &Session, app: i64, id: i64, run: i64) -> (u16, Value) {
+    let (app, id, run) = (app.to_string(), id.to_string(), run.to_string());
+    let args = [
+        ("application_id", &*app),
+        ("scenario_id", &id),
+        ("run_id", &run),
+    ];
+    server.call_as(Some(session), "get_run", &args).await
 }
 
 #[tokio::test]
 async fn running_needs_a_role_that_reads_values_and_a_fresh_password() {
     let tmp = tempfile::tempdir().expect("temp dir");
-    let window = STEP_UP_SECS.to_string();
-    let server = Server::start_with(
-        &tmp.path().join("data"),
-        &[("STRONGROOM_STEP_UP_SECS", &window)],
-    )
-    .await;
+    let data = tmp.path().join("data");
+    let mut server = start_with_window(&data, LONG_WINDOW_SECS).await;
     let app = server.create_application("calls").await;
     server
         .create_secret(app, "test", "role-test-value", "")
@@ -209,39 +223,56 @@ async fn running_needs_a_role_that_reads_values_and_a_fresh_password() {
     assert_eq!(
         status,
         200,
-        "{run} ({:?} after signing in, window {STEP_UP_SECS} s)",
+        "{run} ({:?} after signing in, window {LONG_WINDOW_SECS} s)",
         signed_in.elapsed()
     );
     assert_eq!(log_texts(&run), ["===> role-test-value"]);
+    let run_id = run["summary"]["id"].as_i64().expect("run id");
 
     // ... but once the step-up window has passed, the run (and any run's log) needs the
-    // password again: a scenario's log can quote values.
-    tokio::time::sleep_until(surely_stale_after(signed_in).into()).await;
+    // password again: a scenario's log can quote values. The same data (sessions included)
+    // under a short window, waited out.
+    assert!(server.stop().success());
+    let mut server = start_with_window(&data, SHORT_WINDOW_SECS).await;
+    tokio::time::sleep_until(surely_stale_after(signed_in, SHORT_WINDOW_SECS).into()).await;
     let (status, body) = run_as(&server, Some(&dev), app, id).await;
     assert_eq!((status, body), (403, json!("PasswordRequired")));
-    let run_id = run["summary"]["id"].as_i64().expect("run id").to_string();
-    let id_s = id.to_string();
-    let run_args = [
-        ("application_id", app_s.as_str()),
-        ("scenario_id", &id_s),
-        ("run_id", &run_id),
-    ];
-    let get_run = || server.call_as(Some(&dev), "get_run", &run_args);
-    let (status, body) = get_run().await;
+    let (status, body) = get_run(&server, &dev, app, id, run_id).await;
     assert_eq!((status, body), (403, json!("PasswordRequired")));
+    let confirming = unix_secs();
     let (status, _) = server
         .call_as(Some(&dev), "confirm_password", &[("password", PASSWORD)])
         .await;
     assert_eq!(status, 200);
-    let confirmed = Instant::now();
-    let (status, detail) = get_run().await;
-    assert_eq!(
-        status,
-        200,
-        "{detail} ({:?} after confirming, window {STEP_UP_SECS} s)",
-        confirmed.elapsed()
+
+    // Confirming renewed this session's password time. No call shows it, so it is read from
+    // the stopped server's database: under the long window below, the password typed at
+    // sign-in would still be fresh, so the read that follows alone would not show it.
+    assert!(server.stop().success());
+    let store = support::open_store_files(&data).await;
+    let limits = app::store::SessionLimits {
+        idle_secs: 3600,
+        lifetime_secs: 3600,
+    };
+    let session = store.session(&dev.token, limits).await.expect("session");
+    let password_at = session.expect("dev's session lives").password_at.0;
+    store.close().await;
+    assert!(
+        password_at >= confirming,
+        "password time {password_at}, confirmed at {confirming} or later"
     );
+
+    // Within the window, the run's log can be read again.
+    let server = start_with_window(&data, LONG_WINDOW_SECS).await;
+    let (status, detail) = get_run(&server, &dev, app, id, run_id).await;
+    assert_eq!(status, 200, "{detail} (window {LONG_WINDOW_SECS} s)");
     assert_eq!(log_texts(&detail), ["===> role-test-value"]);
+}
+
+/// Now in whole seconds since the Unix epoch, rounded down (as the server keeps it).
+fn unix_secs() -> i64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    since.expect("clock after 1970").as_secs() as i64
 }
 
 #[tokio::test]
