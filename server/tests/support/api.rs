@@ -15,6 +15,9 @@ pub const SUFFIX: &str = ".default.strongroom";
 /// The one account there is.
 pub const ACCOUNT_ID: &str = "1";
 
+/// A body bigger than the API's 256 KiB limit.
+pub const OVERSIZED_BODY: usize = 300 * 1024;
+
 /// Every method of the Management API.
 pub const METHODS: [&str; 9] = [
     "AddSecret",
