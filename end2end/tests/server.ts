@@ -26,7 +26,7 @@ export const OWNER_USERNAME = 'owner';
 export const OWNER_PASSWORD = 'e2e-owner-password-7c1d';
 
 export interface ServerOptions {
-  /** Extra `strongroom serve` flags, e.g. `['--step-up-secs', '2']`. */
+  /** Extra `strongroom serve` flags, e.g. `['--step-up-secs', '2']` (`restart` can change them). */
   args?: string[];
   /** Extra environment variables for the server process. */
   env?: Record<string, string>;
@@ -49,9 +49,13 @@ export class StrongroomServer {
   private logFile?: WriteStream;
   private port = 0;
   private runs = 0;
+  /** The extra `strongroom serve` flags of the next start: `options.args` until `restart`. */
+  private args: string[];
   log = '';
 
-  constructor(private readonly options: ServerOptions = {}) {}
+  constructor(private readonly options: ServerOptions = {}) {
+    this.args = options.args ?? [];
+  }
 
   /**
    * The temporary data directory, made on first use: Playwright also loads spec files just to
@@ -96,7 +100,7 @@ export class StrongroomServer {
         path.join(this.dataDir, 'data'),
         '--site-root',
         siteRoot,
-        ...(this.options.args ?? []),
+        ...this.args,
       ],
       { env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -122,6 +126,16 @@ export class StrongroomServer {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     throw new Error(`strongroom did not answer /healthz within 30 s:\n${this.log}`);
+  }
+
+  /**
+   * Stops the server and starts it again on the same port and data directory (users, sessions
+   * and secrets kept), with `args` as its extra flags from now on.
+   */
+  async restart(args: string[]): Promise<void> {
+    await this.stop();
+    this.args = args;
+    await this.start();
   }
 
   /** SIGTERM, as a service manager stops it; resolves when the process has exited. */
