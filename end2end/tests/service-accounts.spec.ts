@@ -46,7 +46,10 @@ async function cellUnder(page: Page, row: Locator, header: string): Promise<Loca
   // Waits for the table, and makes sure the header is there, once.
   await expect(page.getByRole('columnheader', { name: header, exact: true })).toHaveCount(1);
   const headers = await page.locator('thead th').allTextContents();
-  return row.locator('th, td').nth(headers.findIndex((text) => text.trim() === header));
+  const index = headers.findIndex((text) => text.trim() === header);
+  // `nth(-1)` would quietly be the last cell.
+  expect(index, `the column headed "${header}" among ${JSON.stringify(headers)}`).toBeGreaterThanOrEqual(0);
+  return row.locator('th, td').nth(index);
 }
 
 // The Service accounts page, then the key it hands out, used against the Management API.
