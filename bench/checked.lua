@@ -3,13 +3,23 @@
 -- prints the count, with the first such body, when the run ends, for bench/run.py to read.
 --
 -- Use: `expect_body(pattern)` from the script, where pattern is a plain substring every good
--- response body contains.
+-- response body contains, or `expect_body(text, true)` for a body that must equal text.
 
 local threads = {}
-local expected
+local expected, exact
 
-function expect_body(pattern)
-    expected = pattern
+function expect_body(pattern, whole)
+    expected, exact = pattern, whole
+end
+
+local function good(status, body)
+    if status ~= 200 or body == nil then
+        return false
+    end
+    if exact then
+        return body == expected
+    end
+    return string.find(body, expected, 1, true) ~= nil
 end
 
 function setup(thread)
@@ -20,10 +30,11 @@ bad = 0
 first_bad = ""
 
 function response(status, headers, body)
-    if status ~= 200 or not string.find(body or "", expected, 1, true) then
+    if not good(status, body) then
         bad = bad + 1
         if first_bad == "" then
-            -- Only bodies without the expected field land here: error bodies, never a value.
+            -- Only failed responses land here. The one body that holds a value, a good
+            -- GetSecretValue answer, is never kept.
             first_bad = status .. " " .. string.sub(body or "", 1, 200)
         end
     end

@@ -48,6 +48,7 @@ for (let run = 0; run < Number(opt.runs); run++) {
   const rows = await page.locator('table tbody tr').count();
   if (rows === 0) throw new Error('the Secrets page shows no secrets');
   const hydratedAt = await page.evaluate(() => window.__hydratedAt);
+  if (typeof hydratedAt !== 'number') throw new Error('no hydration time was stamped');
   hydratedMs.push(hydratedAt);
   // When each asset's last byte arrived, on the page's clock: what ended after hydration (a lazy
   // chunk fetched later) is not what the user waited for.
@@ -62,13 +63,20 @@ for (let run = 0; run < Number(opt.runs); run++) {
     if (!kind) continue;
     const sizes = await response.request().sizes();
     const end = finished.get(url.pathname);
+    // Unknown timing would silently drop an asset from the budget: refuse to guess.
+    if (end === undefined) throw new Error(`no resource timing for ${url.pathname}`);
     assets.push({
       kind,
       name: url.pathname.split('/').pop(),
       bytes: sizes.responseBodySize,
       encoding: (await response.allHeaders())['content-encoding'] ?? 'identity',
-      before_hydrated: end !== undefined && end <= hydratedAt,
+      before_hydrated: end <= hydratedAt,
     });
+  }
+  // The main bundle is what hydrates the page: it cannot have arrived afterwards.
+  const main = assets.filter((a) => a.kind === 'wasm' && /^strongroom\./.test(a.name));
+  if (main.length !== 1 || !main[0].before_hydrated) {
+    throw new Error(`the main wasm bundle is not counted before hydration: ${JSON.stringify(main)}`);
   }
   await context.close();
 }
