@@ -14,8 +14,11 @@ mod support;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use support::api::{Api, ServiceAccount, assert_error, assert_ok, now};
+use support::step_up::{
+    LONG_WINDOW_SECS, SHORT_WINDOW_SECS, password_at, start_with_window, surely_stale_after,
+};
 use support::{OWNER, OWNER_PASSWORD, Server, Session, audit_records, status_and_body};
 
 /// Server functions anyone may call, signed in or not.
@@ -758,71 +761,98 @@ async fn disabling_resetting_changing_and_signing_out_end_sessions_at_once() {
 // Step-up: revealing needs a recent password
 // ---------------------------------------------------------------------------------------------
 
+/// The secret named by `secret` (its `application_id` and `secret_id`) read as `session` for
+/// `purpose`: `(200, value)`, or the status and the refusal's `kind`.
+async fn read_value(
+    server: &Server,
+    session: &Session,
+    secret: Args<'_>,
+    purpose: &str,
+) -> (u16, Value) {
+    let mut args = secret.to_vec();
+    args.push(("purpose", purpose));
+    let (status, body) = server
+        .call_as(Some(session), "read_secret_value", &args)
+        .await;
+    let body = if status == 200 {
+        body
+    } else {
+        json!(kind(status, &body))
+    };
+    (status, body)
+}
+
 #[tokio::test]
 async fn revealing_needs_a_password_typed_within_the_step_up_window() {
     let tmp = tempfile::tempdir().expect("temp dir");
-    // Three seconds rather than one, so a busy machine still reads within the window.
-    let step_up = [("STRONGROOM_STEP_UP_SECS", "3")];
-    let server = Server::start_with(&tmp.path().join("data"), &step_up).await;
+    let data = tmp.path().join("data");
+    // The calls meant to fall inside the window run under a long one, so that no machine is
+    // too slow for them; the expiry is shown under a short one, waited out.
+    let mut server = start_with_window(&data, LONG_WINDOW_SECS).await;
     let app = server.create_application("step-up").await;
     let secret = server
         .create_secret(app, "GUARDED", "step-up-value", "")
         .await;
     let other = server.sign_in(OWNER, OWNER_PASSWORD).await.expect("second");
     let owner = server.sign_in(OWNER, OWNER_PASSWORD).await.expect("fresh");
+    let signed_in = Instant::now();
     let (a, s) = (app.to_string(), secret.to_string());
-    let read = |session: &Session, purpose: &'static str| {
-        let (server, session, a, s) = (&server, session.clone(), a.clone(), s.clone());
-        async move {
-            let args = [
-                ("application_id", a.as_str()),
-                ("secret_id", &s),
-                ("purpose", purpose),
-            ];
-            let (status, body) = server
-                .call_as(Some(&session), "read_secret_value", &args)
-                .await;
-            let body = if status == 200 {
-                body
-            } else {
-                json!(kind(status, &body))
-            };
-            (status, body)
-        }
-    };
+    let guarded = [("application_id", a.as_str()), ("secret_id", s.as_str())];
     let value = (200, json!("step-up-value"));
     let stale = (403, json!("PasswordRequired"));
-    let confirm = |password: &'static str| {
-        let (server, owner) = (&server, owner.clone());
-        async move {
-            let args = [("password", password)];
-            outcome(server, Some(&owner), "confirm_password", &args).await
-        }
-    };
 
     assert_eq!(
-        read(&owner, "Reveal").await,
+        read_value(&server, &owner, &guarded, "Reveal").await,
         value,
-        "right after signing in"
+        "right after signing in (window {LONG_WINDOW_SECS} s)"
     );
-    tokio::time::sleep(Duration::from_millis(4200)).await;
-    assert_eq!(read(&owner, "Reveal").await, stale);
-    assert_eq!(read(&owner, "Copy").await, stale);
-    // Metadata needs no password.
+
+    // Once the window has passed, neither revealing nor copying works. The same data
+    // (sessions included) under a short window, waited out.
+    assert!(server.stop().success());
+    let other_before = password_at(&data, &other).await;
+    let mut server = start_with_window(&data, SHORT_WINDOW_SECS).await;
+    tokio::time::sleep_until(surely_stale_after(signed_in, SHORT_WINDOW_SECS).into()).await;
+    assert_eq!(read_value(&server, &owner, &guarded, "Reveal").await, stale);
+    assert_eq!(read_value(&server, &owner, &guarded, "Copy").await, stale);
+    // Metadata needs no password, even in a session whose password is stale.
     let args = [("application_id", a.as_str())];
-    assert!(server.call("list_secrets", &args).await.is_ok());
+    let (status, body) = server.call_as(Some(&owner), "list_secrets", &args).await;
+    assert_eq!(status, 200, "{body}");
 
     // A wrong password does not renew the window; the right one does, for this session only.
-    assert_eq!(confirm("not-the-password").await, refused(401, "Invalid"));
-    assert_eq!(read(&owner, "Reveal").await, stale);
-    assert_eq!(confirm(OWNER_PASSWORD).await, refused(200, "ok"));
-    assert_eq!(read(&owner, "Reveal").await, value);
-    assert_eq!(read(&owner, "Copy").await, value);
+    let wrong = [("password", "not-the-password")];
+    let answer = outcome(&server, Some(&owner), "confirm_password", &wrong).await;
+    assert_eq!(answer, refused(401, "Invalid"));
+    assert_eq!(read_value(&server, &owner, &guarded, "Reveal").await, stale);
+    let confirming = now();
+    let right = [("password", OWNER_PASSWORD)];
+    let answer = outcome(&server, Some(&owner), "confirm_password", &right).await;
+    assert_eq!(answer, refused(200, "ok"));
     assert_eq!(
-        read(&other, "Reveal").await,
+        read_value(&server, &other, &guarded, "Reveal").await,
         stale,
         "another session was renewed"
     );
+
+    // Which sessions the right password renewed, read from the stopped server's database:
+    // under the long window below, both sign-ins would still be fresh, so no call shows it.
+    assert!(server.stop().success());
+    let owner_at = password_at(&data, &owner).await;
+    assert!(
+        owner_at >= confirming,
+        "password time {owner_at}, confirmed at {confirming} or later"
+    );
+    let other_at = password_at(&data, &other).await;
+    assert_eq!(other_at, other_before, "another session was renewed");
+
+    // Within the window, this session reveals and copies again.
+    let server = start_with_window(&data, LONG_WINDOW_SECS).await;
+    let within = format!("after confirming (window {LONG_WINDOW_SECS} s)");
+    let reveal = read_value(&server, &owner, &guarded, "Reveal").await;
+    assert_eq!(reveal, value, "{within}");
+    let copy = read_value(&server, &owner, &guarded, "Copy").await;
+    assert_eq!(copy, value, "{within}");
 
     // Only the reads that happened were recorded as reads.
     let field = |r: &Value, name: &str| r[name].as_str().expect("text").to_owned();

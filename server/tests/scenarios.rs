@@ -5,7 +5,11 @@ mod support;
 
 use serde_json::{Value, json};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
+use support::api::now;
+use support::step_up::{
+    LONG_WINDOW_SECS, SHORT_WINDOW_SECS, password_at, start_with_window, surely_stale_after,
+};
 use support::{Server, Session, start_temp};
 
 const PASSWORD: &str = "scenario-test-password";
@@ -153,26 +157,6 @@ async fn the_example_runs_from_the_panel_and_the_command_line() {
     );
 }
 
-/// The step-up windows of `running_needs_a_role_that_reads_values_and_a_fresh_password`: a
-/// long one for the calls meant to fall inside it, so that no machine is too slow for them,
-/// and a short one to wait out.
-const LONG_WINDOW_SECS: u64 = 600;
-const SHORT_WINDOW_SECS: u64 = 1;
-
-/// When a password typed at `typed` (the instant its response arrived, at or after the server
-/// noted it) is surely stale under a window of `window` seconds: the server keeps whole
-/// seconds and allows `now - at <= window`, so a password stays fresh for up to one second
-/// more than the window; one more second to spare (waiting longer is always safe).
-fn surely_stale_after(typed: Instant, window: u64) -> Instant {
-    typed + Duration::from_secs(window + 2)
-}
-
-/// Starts (or restarts) the server on `data` with a step-up window of `window` seconds.
-async fn start_with_window(data: &std::path::Path, window: u64) -> Server {
-    let window = window.to_string();
-    Server::start_with(data, &[("STRONGROOM_STEP_UP_SECS", &window)]).await
-}
-
 async fn get_run(server: &Server, session: &Session, app: i64, id: i64, run: i64) -> (u16, Value) {
     let (app, id, run) = (app.to_string(), id.to_string(), run.to_string());
     let args = [
@@ -239,7 +223,7 @@ async fn running_needs_a_role_that_reads_values_and_a_fresh_password() {
     assert_eq!((status, body), (403, json!("PasswordRequired")));
     let (status, body) = get_run(&server, &dev, app, id, run_id).await;
     assert_eq!((status, body), (403, json!("PasswordRequired")));
-    let confirming = unix_secs();
+    let confirming = now();
     let (status, _) = server
         .call_as(Some(&dev), "confirm_password", &[("password", PASSWORD)])
         .await;
@@ -249,14 +233,7 @@ async fn running_needs_a_role_that_reads_values_and_a_fresh_password() {
     // the stopped server's database: under the long window below, the password typed at
     // sign-in would still be fresh, so the read that follows alone would not show it.
     assert!(server.stop().success());
-    let store = support::open_store_files(&data).await;
-    let limits = app::store::SessionLimits {
-        idle_secs: 3600,
-        lifetime_secs: 3600,
-    };
-    let session = store.session(&dev.token, limits).await.expect("session");
-    let password_at = session.expect("dev's session lives").password_at.0;
-    store.close().await;
+    let password_at = password_at(&data, &dev).await;
     assert!(
         password_at >= confirming,
         "password time {password_at}, confirmed at {confirming} or later"
@@ -267,12 +244,6 @@ async fn running_needs_a_role_that_reads_values_and_a_fresh_password() {
     let (status, detail) = get_run(&server, &dev, app, id, run_id).await;
     assert_eq!(status, 200, "{detail} (window {LONG_WINDOW_SECS} s)");
     assert_eq!(log_texts(&detail), ["===> role-test-value"]);
-}
-
-/// Now in whole seconds since the Unix epoch, rounded down (as the server keeps it).
-fn unix_secs() -> i64 {
-    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
-    since.expect("clock after 1970").as_secs() as i64
 }
 
 #[tokio::test]
