@@ -778,14 +778,7 @@ async fn concurrent_reads_are_each_audited_before_they_return() {
                     .unwrap();
                 // Durable before returning: on another connection, the record is visible the
                 // moment the value is.
-                let mut conn = store.pool.acquire().await.unwrap();
-                let seen: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM audit_log WHERE action = 'secret.read' AND actor = $1",
-                )
-                .bind(reader.name())
-                .fetch_one(&mut *conn)
-                .await
-                .unwrap();
+                let seen = read_records_of(&store, reader.name()).await;
                 assert_eq!(seen, 1, "records of {}", reader.name());
                 value.expose().to_owned()
             })
@@ -805,6 +798,17 @@ async fn concurrent_reads_are_each_audited_before_they_return() {
     let actors: Vec<&str> = records.iter().map(|(a, _)| a.as_str()).collect();
     let want: Vec<String> = (0..64).map(|i| format!("reader-{i:02}")).collect();
     assert_eq!(actors, want);
+}
+
+/// How many read records `actor` has, counted on a pool connection of its own (not the audit
+/// writer's), as another reader of the database would see them.
+async fn read_records_of(store: &SecretStore, actor: &str) -> i64 {
+    let mut conn = store.pool.acquire().await.unwrap();
+    sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'secret.read' AND actor = $1")
+        .bind(actor)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -833,14 +837,7 @@ async fn identical_concurrent_reads_each_leave_their_own_record() {
                     .await
                     .unwrap();
                 let returned = returned.fetch_add(1, Ordering::SeqCst) + 1;
-                let mut conn = store.pool.acquire().await.unwrap();
-                let seen: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM audit_log WHERE action = 'secret.read' AND actor = $1",
-                )
-                .bind(reader.name())
-                .fetch_one(&mut *conn)
-                .await
-                .unwrap();
+                let seen = read_records_of(&store, reader.name()).await;
                 assert!(
                     seen >= returned,
                     "{seen} records, {returned} reads returned"
