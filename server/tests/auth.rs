@@ -811,6 +811,7 @@ async fn revealing_needs_a_password_typed_within_the_step_up_window() {
     // (sessions included) under a short window, waited out.
     assert!(server.stop().success());
     let other_before = password_at(&data, &other).await;
+    let owner_before = password_at(&data, &owner).await;
     let mut server = start_with_window(&data, SHORT_WINDOW_SECS).await;
     tokio::time::sleep_until(surely_stale_after(signed_in, SHORT_WINDOW_SECS).into()).await;
     assert_eq!(read_value(&server, &owner, &guarded, "Reveal").await, stale);
@@ -825,6 +826,15 @@ async fn revealing_needs_a_password_typed_within_the_step_up_window() {
     let answer = outcome(&server, Some(&owner), "confirm_password", &wrong).await;
     assert_eq!(answer, refused(401, "Invalid"));
     assert_eq!(read_value(&server, &owner, &guarded, "Reveal").await, stale);
+    // The read above is stale on a slow machine whatever the wrong password did: the stored
+    // password time shows that it renewed nothing.
+    assert!(server.stop().success());
+    let after_wrong = password_at(&data, &owner).await;
+    assert_eq!(
+        after_wrong, owner_before,
+        "a wrong password renewed the session"
+    );
+    let mut server = start_with_window(&data, SHORT_WINDOW_SECS).await;
     let confirming = now();
     let right = [("password", OWNER_PASSWORD)];
     let answer = outcome(&server, Some(&owner), "confirm_password", &right).await;
