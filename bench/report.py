@@ -21,12 +21,19 @@ def failures(r):
     runs += [("GetSecrets", run) for run in r["get_secrets"]["rounds"]]
     if r["api"]["calibration"]:
         runs += [("/healthz (choosing wrk threads)", run)
-                 for run in r["api"]["calibration"]["trials"].values()]
+                 for trial in r["api"]["calibration"]["trials"].values()
+                 for run in trial["rounds"]]
     for name, run in runs:
         if run["bad"]:
             found.append(f"{name}: {run['bad']:,} bad responses (first: {run['first_bad']})")
         if run["socket_errors"]:
             found.append(f"{name}: {run['socket_errors']} socket errors ({run['socket_detail']})")
+    for level in r["api"]["levels"]:
+        for i, run in enumerate(level["rounds"]["read"]):
+            if run["audit_records"] < run["requests"]:
+                found.append(f"GetSecretValue at {level['connections']} connections, round "
+                             f"{i + 1}: {run['audit_records']:,} read records for "
+                             f"{run['requests']:,} responses")
     audit = r["audit"]
     if audit["records"] < audit["responses"]:
         found.append(f"{audit['records']:,} read records for {audit['responses']:,} GetSecretValue responses")
@@ -52,6 +59,34 @@ ENDPOINTS = (("healthz", "`/healthz`"), ("read", "GetSecretValue"))
 
 def mark(ok):
     return "within budget" if ok else "**over budget**"
+
+
+def held_rounds(levels, held):
+    """Which rounds `held` says were limited by something other than the server, as
+    "N of M `/healthz` rounds at C connections", or "" when none."""
+    parts = []
+    for level in levels:
+        for key, name in ENDPOINTS:
+            runs = level["rounds"][key]
+            count = sum(1 for run in runs if held(run))
+            if count:
+                parts.append(f"{count} of {len(runs)} {name} rounds at {level['connections']} "
+                             "connections")
+    return "; ".join(parts)
+
+
+def level_verdict(level, cores):
+    """The API budget at one level. A ratio over the line is not trusted when a `/healthz`
+    round was held down by wrk or by the machine: `/healthz` could have been faster, and the
+    true ratio lower. (Under the line the verdict stands: a faster `/healthz` only lowers it.)"""
+    if level["ratio"] < BUDGET_API_RATIO:
+        return mark(False)
+    held = [run for run in level["rounds"]["healthz"]
+            if wrk_bound(run) or machine_bound(run, cores)]
+    if held:
+        return ("**inconclusive**: within on paper, but `/healthz` was held down by the load "
+                "generator or the machine in " + f"{len(held)} of its rounds")
+    return mark(True)
 
 
 def render(r):
@@ -101,18 +136,19 @@ def render(r):
                 f"{pct(x['wrk_cpu'])} | {pct(x['server_cpu'])} | {ratio} |")
     lines += ["", f"Budget: GetSecretValue ≥ {BUDGET_API_RATIO} × `/healthz` requests/s at every "
               "level, each against `/healthz` at the same level in the same rounds.", ""]
-    for level in api["levels"]:
+    verdicts = [level_verdict(level, m["cores"]) for level in api["levels"]]
+    for level, verdict in zip(api["levels"], verdicts):
         lines.append(f"- {level['connections']} connections: "
                      f"{level['read']['rps']:,.0f} / {level['healthz']['rps']:,.0f} = "
-                     f"**{level['ratio']:.3f}**: {mark(level['ratio'] >= BUDGET_API_RATIO)}")
-    all_ok = all(level["ratio"] >= BUDGET_API_RATIO for level in api["levels"])
-    lines.append(f"- Every level: {mark(all_ok)}")
+                     f"**{level['ratio']:.3f}**: {verdict}")
+    every = (mark(True) if all(v == mark(True) for v in verdicts)
+             else mark(False) if any(v == mark(False) for v in verdicts)
+             else "**inconclusive**")
+    lines.append(f"- Every level: {every}")
     rounds = [(level["connections"], name, i + 1, run) for level in api["levels"]
               for key, name in ENDPOINTS for i, run in enumerate(level["rounds"][key])]
-    by_wrk = [f"{c} connections, {name}, round {i}" for c, name, i, run in rounds
-              if wrk_bound(run)]
-    by_machine = [f"{c} connections, {name}, round {i}" for c, name, i, run in rounds
-                  if machine_bound(run, m["cores"])]
+    by_wrk = held_rounds(api["levels"], wrk_bound)
+    by_machine = held_rounds(api["levels"], lambda run: machine_bound(run, m["cores"]))
     busiest = max(run["wrk_cpu"] / run["wrk_threads"] for *_, run in rounds)
     calibration = api["calibration"]
     lines += [
@@ -121,20 +157,24 @@ def render(r):
             f"{threads}, the faster of "
             + " and ".join(f"{t} ({trial['rps']:,.0f} req/s, wrk CPU {pct(trial['wrk_cpu'])})"
                            for t, trial in sorted(calibration["trials"].items()))
-            + f" on `/healthz` at {calibration['connections']} connections, measured first."),
+            + f" on `/healthz` at {calibration['connections']} connections (medians of "
+            f"{len(next(iter(calibration['trials'].values()))['rounds'])} alternating rounds, "
+            "measured first)."),
         "- Load generator as the ceiling (a wrk thread busy ≥ 90%): " + (
-            "**yes**, in " + "; ".join(by_wrk) + ". Those figures are wrk's limit."
+            "**yes**, " + by_wrk + ". Those figures are wrk's limit."
             if by_wrk else f"no round (the busiest wrk thread: {pct(busiest)})."),
         "- Machine as the ceiling (wrk and the server together ≥ 90% of every core): " + (
-            "**yes**, in " + "; ".join(by_machine) + ". The load generator runs on the same "
-            "cores, so the server had what wrk left it; the ratio compares both endpoints under "
-            "that same condition."
+            "**yes**, " + by_machine + ". The load generator runs on the same "
+            "cores, so the server had what wrk left it. When the machine is full, wrk's CPU "
+            "share is what the scheduler gave it, not what it asked for, so the wrk check "
+            "above can miss a load generator that was the limit."
             if by_machine else "no round."),
         f"- Audit records written during the read rounds: {r['audit']['records']:,} for "
         f"{r['audit']['responses']:,} responses counted by wrk (requests still in flight when "
         f"wrk stops are answered and audited but not counted).",
         "",
-        "Every round, in the order run (CPU as shares of one core):",
+        "Every round, by level (within a level, `/healthz` and GetSecretValue alternate as "
+        "listed; CPU as shares of one core):",
         "",
         "| Connections | Endpoint | Round | Requests/s | wrk CPU | Server CPU |",
         "|---:|---|---:|---:|---:|---:|",
@@ -179,6 +219,7 @@ def render(r):
                if a["kind"] == "wasm" and a["before_hydrated"])
     chunks = panel["chunks"]
     all_br = sum(c["br"] or 0 for c in chunks)
+    no_br = [c["name"] for c in chunks if c["br"] is None]
     all_raw = sum(c["raw"] for c in chunks)
     lines += [
         "",
@@ -186,7 +227,9 @@ def render(r):
         f"{kib(BUDGET_WASM_BYTES)}): {mark(wasm <= BUDGET_WASM_BYTES)}",
         f"- Every wasm chunk the build produced, main bundle and lazy chunks ({len(chunks)} "
         f"files): {kib(all_br)} brotli, {kib(all_raw)} raw (not budgeted; shown so growth "
-        f"in lazy chunks is visible).",
+        f"in lazy chunks is visible)."
+        + (f" **{len(no_br)} chunks have no .br copy** and are left out of the brotli total: "
+           + ", ".join(no_br) if no_br else ""),
         f"- Navigation to hydrated: median **{panel['hydrated_median_ms']:.0f} ms** (runs: "
         f"{', '.join(f'{t:.0f}' for t in panel['hydrated_ms'])} ms; budget < "
         f"{BUDGET_HYDRATED_MS:.0f} ms): {mark(panel['hydrated_median_ms'] < BUDGET_HYDRATED_MS)}",

@@ -50,6 +50,8 @@ for (let run = 0; run < Number(opt.runs); run++) {
   const hydratedAt = await page.evaluate(() => window.__hydratedAt);
   if (typeof hydratedAt !== 'number') throw new Error('no hydration time was stamped');
   hydratedMs.push(hydratedAt);
+  // A response event fires at the headers: wait for every body, so that each has its timing.
+  await Promise.all(responses.map((response) => response.finished()));
   // When each asset's last byte arrived, on the page's clock: what ended after hydration (a lazy
   // chunk fetched later) is not what the user waited for.
   const finished = new Map(await page.evaluate(() => performance.getEntriesByType('resource')
