@@ -45,8 +45,8 @@ test-e2e: build test-tools
 test-interop: build interop-tools
 	$(INTEROP_VENV)/bin/python server/tests/interop/python_client.py --binary $(RELEASE_BIN) --site-root target/site
 
-## bench: release build, then every benchmark in bench/run.py; rewrites BENCHMARKS.md
-## (about 5 minutes; run it on an otherwise idle machine)
+## bench: release build, then every benchmark in bench/run.py; rewrites BENCHMARKS.md and exits
+## non-zero when a run cannot be trusted (about 10 minutes; run it on an otherwise idle machine)
 bench: build test-tools interop-tools bench-tools
 	$(INTEROP_VENV)/bin/python bench/run.py
 
