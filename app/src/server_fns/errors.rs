@@ -76,6 +76,7 @@ fn panel_error(err: StoreError) -> PanelError {
             "This service-account key no longer exists; it may have been revoked. Reload the page."
                 .into(),
         ),
+        StoreError::KeyRoleAboveOwn { .. } => PanelError::Forbidden(err.to_string()),
         StoreError::DuplicateUser(_) => PanelError::Invalid {
             field: Field::Username,
             message: err.to_string(),

@@ -2,7 +2,7 @@
 //! database and crypto causes are for the server log only (see `server_fns::errors`).
 
 use super::crypto::CryptoError;
-use crate::model::Field;
+use crate::model::{Field, Role};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -32,6 +32,15 @@ pub enum StoreError {
     SecretNameUnknown(String),
     #[error("no service-account key has the id \"{0}\"")]
     ServiceAccountNotFound(String),
+    /// No one makes or revokes a key above their own role.
+    #[error(
+        "Your role ({own}) may not {action} a key with the {key} role: that takes {key} or higher."
+    )]
+    KeyRoleAboveOwn {
+        own: Role,
+        key: Role,
+        action: &'static str,
+    },
     #[error("A user named \"{0}\" already exists. Choose another name.")]
     DuplicateUser(String),
     #[error("The user does not exist.")]

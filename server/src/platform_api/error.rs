@@ -116,6 +116,7 @@ impl ApiError {
             ),
             // Users, sessions and keys are not reachable through this API.
             StoreError::ServiceAccountNotFound(_)
+            | StoreError::KeyRoleAboveOwn { .. }
             | StoreError::DuplicateScenario(_)
             | StoreError::ScenarioNotFound
             | StoreError::DuplicateUser(_)
