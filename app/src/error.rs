@@ -32,7 +32,8 @@ pub enum PanelError {
     /// A sign-in (or password check) that failed, with no hint of which part was wrong.
     #[error("Wrong username or password.")]
     SignInFailed,
-    /// Too many failed attempts recently.
+    /// Too many failed attempts recently (status 429), or every core busy checking passwords
+    /// (503); the message says which, and `Retry-After` when to try again.
     #[error("{0}")]
     Throttled(String),
     /// The request itself was malformed (a hand-made call with a missing or non-numeric id, say).

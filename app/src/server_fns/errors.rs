@@ -94,6 +94,9 @@ fn panel_error(err: StoreError) -> PanelError {
             message: err.to_string(),
         },
         StoreError::AlreadySetUp => PanelError::Forbidden(err.to_string()),
+        StoreError::SignInFailed => PanelError::SignInFailed,
+        // A busy server is told apart by its status (503, see `session::password_error`).
+        StoreError::Throttled { .. } | StoreError::Busy => PanelError::Throttled(err.to_string()),
         StoreError::Database(_) | StoreError::Crypto(_) | StoreError::Corrupt(_) => internal(&err),
     }
 }

@@ -52,6 +52,18 @@ pub enum StoreError {
     LastOwner,
     #[error("The current password is wrong.")]
     WrongPassword,
+    /// A sign-in with a wrong username or password (which of the two is not said).
+    #[error("Wrong username or password.")]
+    SignInFailed,
+    /// Too many failed attempts lately: refused without checking the password.
+    #[error(
+        "Too many failed attempts. Wait {} minutes, then try again.",
+        minutes(.retry_after_secs)
+    )]
+    Throttled { retry_after_secs: i64 },
+    /// Every core is busy checking passwords and the queue wait ran out: nothing was checked.
+    #[error("The server is busy checking other passwords. Try again in a few seconds.")]
+    Busy,
     #[error("The setup code is wrong or was already used. Use the code in the latest server log.")]
     WrongSetupCode,
     #[error("Setup is done: users exist. Sign in instead.")]
@@ -62,6 +74,11 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("crypto error: {0}")]
     Crypto(#[from] CryptoError),
+}
+
+/// Whole minutes, rounded up: "wait 0 minutes" would be wrong.
+fn minutes(secs: &i64) -> i64 {
+    (secs + 59) / 60
 }
 
 impl StoreError {

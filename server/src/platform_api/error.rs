@@ -125,6 +125,9 @@ impl ApiError {
             | StoreError::WrongPassword
             | StoreError::WrongSetupCode
             | StoreError::AlreadySetUp
+            | StoreError::SignInFailed
+            | StoreError::Throttled { .. }
+            | StoreError::Busy
             | StoreError::Database(_)
             | StoreError::Crypto(_)
             | StoreError::Corrupt(_) => ApiError::internal(&err),
