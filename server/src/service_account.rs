@@ -1,5 +1,7 @@
 //! `strongroom service-account create | list | revoke`: the command-line twin of the panel's
-//! Service accounts page. Works on the database directly, also while a server is running.
+//! Service accounts page. Works on the database directly, also while a server is running. It
+//! acts as the machine's operator (whoever can run it holds the database and the master key):
+//! its keys belong to no user, so they work until revoked, and it may revoke any key.
 
 use anyhow::Context;
 use app::store::Actor;
@@ -77,17 +79,22 @@ pub async fn run(command: ServiceAccountCommand) -> anyhow::Result<()> {
                 return Ok(());
             }
             println!(
-                "{:<36}  {:<9}  {:<19}  {:<19}  DESCRIPTION",
-                "KEY ID", "ROLE", "CREATED (UTC)", "LAST USED (UTC)"
+                "{:<36}  {:<9}  {:<19}  {:<19}  {:<24}  DESCRIPTION",
+                "KEY ID", "ROLE", "CREATED (UTC)", "LAST USED (UTC)", "MADE BY"
             );
             for key in keys {
                 let last_used = key
                     .last_used
                     .map(|t| t.to_string())
                     .unwrap_or_else(|| "never".into());
+                let made_by = match (&key.creator, key.stopped) {
+                    (None, _) => "command line".to_owned(),
+                    (Some(user), None) => user.clone(),
+                    (Some(user), Some(_)) => format!("{user} (STOPPED)"),
+                };
                 println!(
-                    "{:<36}  {:<9}  {:<19}  {:<19}  {}",
-                    key.key_id, key.role, key.created, last_used, key.description
+                    "{:<36}  {:<9}  {:<19}  {:<19}  {:<24}  {}",
+                    key.key_id, key.role, key.created, last_used, made_by, key.description
                 );
             }
             Ok(())

@@ -171,6 +171,21 @@ pub struct ServiceAccount {
     pub description: String,
     pub created: Timestamp,
     pub last_used: Option<Timestamp>,
+    /// The user who made the key; `None` for a key made on the command line (or before
+    /// creators were recorded), which belongs to no user and works until it is revoked.
+    pub creator: Option<String>,
+    /// Why the key no longer works although it was never revoked; `None` while it works.
+    pub stopped: Option<KeyStop>,
+}
+
+/// Why a user's key stopped working: a key works only while the user who made it may still
+/// make it. Such keys are listed for an Admin or Owner to revoke (or the user to be restored).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KeyStop {
+    /// The creator was disabled.
+    CreatorDisabled,
+    /// The creator's role is now this one, below the key's.
+    CreatorRole(Role),
 }
 
 /// The `credentials.json` handed out once when a key is made; the field names are the ones the

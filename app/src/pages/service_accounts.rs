@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::{ConfirmDialog, Dialog, can, download_text, use_me};
-use crate::model::{ApiAccess, Credentials, Permission, Role, ServiceAccount};
+use crate::model::{ApiAccess, Credentials, KeyStop, Permission, Role, ServiceAccount};
 use crate::server_fns::{
     create_service_account, get_api_access, regenerate_api_key, revoke_service_account,
 };
@@ -179,6 +179,7 @@ fn KeysTable(keys: Vec<ServiceAccount>, open: RwSignal<Option<Open>>) -> impl In
         }
         .into_any();
     }
+    let stopped = keys.iter().filter(|k| k.stopped.is_some()).count();
     let rows = keys
         .into_iter()
         .map(|key| {
@@ -187,27 +188,40 @@ fn KeysTable(keys: Vec<ServiceAccount>, open: RwSignal<Option<Open>>) -> impl In
                 .last_used
                 .map(|t| t.to_string())
                 .unwrap_or_else(|| "Never".to_owned());
+            // The server refuses it too; here the button says why it cannot be used.
+            let refused = (!grantable(key.role)).then(|| format!("Only {} or higher", key.role));
             view! {
                 <tr>
                     <td class="mono">{key.key_id.clone()}</td>
                     <td>{key.role.as_str()}</td>
                     <td class="description-cell">{key.description.clone()}</td>
+                    <td>
+                        {key.creator.clone().unwrap_or_else(|| "Command line".to_owned())}
+                        {stop_reason(&key).map(|reason| view! { <p class="warning">{reason}</p> })}
+                    </td>
                     <td class="mono">{key.created.to_string()}</td>
                     <td class="mono">{last_used}</td>
                     <td class="actions">
                         <button
                             class="button small danger-outline"
                             aria-label=format!("Revoke {}", key.key_id)
+                            disabled=refused.is_some()
                             on:click=move |_| open.set(Some(Open::Revoke(revoke.clone())))
                         >
                             "Revoke"
                         </button>
+                        <span class="muted">{refused}</span>
                     </td>
                 </tr>
             }
         })
         .collect_view();
     view! {
+        {(stopped > 0).then(|| view! {
+            <p class="one-time" role="status" data-testid="stopped-keys">
+                {format!("{stopped} key(s) no longer work: the user who made each was disabled or lost the role it needs. Revoke them, or restore the user.")}
+            </p>
+        })}
         <div class="table-wrap">
             <table class="data-table">
                 <thead>
@@ -215,6 +229,7 @@ fn KeysTable(keys: Vec<ServiceAccount>, open: RwSignal<Option<Open>>) -> impl In
                         <th scope="col">"Key id"</th>
                         <th scope="col">"Role"</th>
                         <th scope="col">"Description"</th>
+                        <th scope="col">"Made by"</th>
                         <th scope="col">"Created (UTC)"</th>
                         <th scope="col">"Last used (UTC)"</th>
                         <th scope="col" class="actions"><span class="visually-hidden">"Actions"</span></th>
@@ -323,9 +338,18 @@ fn CreateKeyDialog(
     }
 }
 
-/// No one makes a key with a role above their own (the server refuses it too).
+/// No one makes or revokes a key with a role above their own (the server refuses it too).
 fn grantable(role: Role) -> bool {
     use_me().is_some_and(|me| me.role.may_grant(role))
+}
+
+/// Why a key that was never revoked no longer works.
+fn stop_reason(key: &ServiceAccount) -> Option<String> {
+    let creator = key.creator.as_deref().unwrap_or("its creator");
+    key.stopped.map(|stop| match stop {
+        KeyStop::CreatorDisabled => format!("Stopped: {creator} is disabled."),
+        KeyStop::CreatorRole(role) => format!("Stopped: {creator} is now {role}, below the key."),
+    })
 }
 
 #[component]

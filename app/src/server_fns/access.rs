@@ -35,13 +35,26 @@ pub async fn create_service_account(
     Ok(credentials)
 }
 
+/// Revokes a key; no one revokes a key above their own role (the store refuses it, and the
+/// refusal is audited as a denial).
 #[server(endpoint = "revoke_service_account", client = PanelClient)]
 pub async fn revoke_service_account(key_id: String) -> Result<(), PanelError> {
     let caller = super::guard::require(Permission::ManageAccess).await?;
-    Ok(caller
+    match caller
         .store
         .revoke_service_account(&caller.actor, &key_id)
-        .await?)
+        .await
+    {
+        Err(err @ crate::store::StoreError::KeyRoleAboveOwn { own, key, .. }) => {
+            Err(super::guard::deny(
+                &caller,
+                format!("role {own} may not revoke a {key} key"),
+                err.to_string(),
+            )
+            .await)
+        }
+        other => Ok(other?),
+    }
 }
 
 /// Replaces the legacy API key and returns the new one, once; only its hash is stored. The

@@ -1,11 +1,18 @@
 //! Who may call the Management API: service-account keys (only their public halves are kept)
 //! and the account's legacy API key (only its hash is kept).
+//!
+//! A key made by a user belongs to them: it works only while they are enabled and still hold a
+//! role at least the key's (checked wherever a key is looked up for a request, by a join, so a
+//! disabled or demoted user's keys fail on the next request). No one makes or revokes a key
+//! above their own role. The command line acts as the machine's operator (whoever can run it
+//! holds the database and the master key): its keys belong to no user and work until revoked.
 
-use super::audit::{self, Actor, Event, Target};
+use super::audit::{self, Actor, ActorKind, Event, Target};
 use super::crypto::{self, SecretValue};
 use super::{SecretStore, StoreError, now, parse_role};
-use crate::model::{AuditAction, Credentials, Role, ServiceAccount, Timestamp};
+use crate::model::{AuditAction, Credentials, KeyStop, Role, ServiceAccount, Timestamp};
 use crate::validation::normalize_description;
+use sqlx::SqliteConnection;
 
 /// A service-account key as the API's authentication needs it.
 pub struct VerifyingKey {
@@ -13,13 +20,56 @@ pub struct VerifyingKey {
     pub public_pem: String,
 }
 
+/// A key with its creator, as every lookup reads it: `KEY_COLUMNS` from `KEYS_WITH_CREATOR`.
+const KEYS_WITH_CREATOR: &str = "service_accounts k LEFT JOIN users u ON u.id = k.created_by";
+const KEY_COLUMNS: &str = "k.role, k.created_by, u.username AS creator, u.role AS creator_role, \
+     u.disabled AS creator_disabled";
+
+/// A key's role and its creator's standing: what decides whether the key still works.
+#[derive(sqlx::FromRow)]
+struct KeyStanding {
+    role: String,
+    created_by: Option<i64>,
+    creator: Option<String>,
+    creator_role: Option<String>,
+    creator_disabled: Option<bool>,
+}
+
+impl KeyStanding {
+    fn role(&self) -> Result<Role, StoreError> {
+        parse_role(&self.role, "service_accounts")
+    }
+
+    /// Why the key no longer works, or `None` while it does. A key without a creator works; a
+    /// creator who is gone counts as disabled.
+    fn stopped(&self) -> Result<Option<KeyStop>, StoreError> {
+        if self.created_by.is_none() {
+            return Ok(None);
+        }
+        let (Some(false), Some(creator_role)) = (self.creator_disabled, &self.creator_role) else {
+            return Ok(Some(KeyStop::CreatorDisabled));
+        };
+        let creator_role = parse_role(creator_role, "users")?;
+        Ok((!creator_role.may_grant(self.role()?)).then_some(KeyStop::CreatorRole(creator_role)))
+    }
+
+    /// The key's role, if the key works.
+    fn usable_role(&self) -> Result<Option<Role>, StoreError> {
+        Ok(match self.stopped()? {
+            None => Some(self.role()?),
+            Some(_) => None,
+        })
+    }
+}
+
 #[derive(sqlx::FromRow)]
 struct ServiceAccountRow {
     key_id: String,
-    role: String,
     description: String,
     created_at: i64,
     last_used_at: Option<i64>,
+    #[sqlx(flatten)]
+    standing: KeyStanding,
 }
 
 impl TryFrom<ServiceAccountRow> for ServiceAccount {
@@ -27,12 +77,49 @@ impl TryFrom<ServiceAccountRow> for ServiceAccount {
 
     fn try_from(row: ServiceAccountRow) -> Result<Self, StoreError> {
         Ok(ServiceAccount {
-            role: parse_role(&row.role, "service_accounts")?,
+            role: row.standing.role()?,
+            stopped: row.standing.stopped()?,
+            creator: row.standing.creator,
             key_id: row.key_id,
             description: row.description,
             created: Timestamp(row.created_at),
             last_used: row.last_used_at.map(Timestamp),
         })
+    }
+}
+
+/// The user `by` names, as a key's creator: their id and role, read in the transaction that
+/// makes or revokes the key. `None` for the operator (the command line). API credentials never
+/// manage keys, and a disabled user counts as gone.
+async fn key_manager(
+    tx: &mut SqliteConnection,
+    by: &Actor,
+) -> Result<Option<(i64, Role)>, StoreError> {
+    let username = match &by.kind {
+        ActorKind::System(_) => return Ok(None),
+        ActorKind::User(username) => username,
+        ActorKind::ServiceAccount(_) | ActorKind::ApiKey => return Err(StoreError::UserNotFound),
+    };
+    let row: Option<(i64, String)> =
+        sqlx::query_as("SELECT id, role FROM users WHERE username = $1 AND disabled = 0")
+            .bind(username)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let (id, role) = row.ok_or(StoreError::UserNotFound)?;
+    Ok(Some((id, parse_role(&role, "users")?)))
+}
+
+/// Refuses a key above the role of whoever makes or revokes it.
+fn check_key_role(
+    manager: Option<(i64, Role)>,
+    key: Role,
+    action: &'static str,
+) -> Result<(), StoreError> {
+    match manager {
+        Some((_, own)) if !own.may_grant(key) => {
+            Err(StoreError::KeyRoleAboveOwn { own, key, action })
+        }
+        _ => Ok(()),
     }
 }
 
@@ -42,7 +129,8 @@ const LAST_USED_RESOLUTION_SECS: i64 = 60;
 
 impl SecretStore {
     /// Makes a key pair, stores the public half and returns the credentials file's contents:
-    /// the only time the private key exists outside the caller's hands.
+    /// the only time the private key exists outside the caller's hands. A user (`by`) makes
+    /// keys up to their own role, and the key is theirs; the operator's keys are no one's.
     pub async fn create_service_account(
         &self,
         by: &Actor,
@@ -57,15 +145,19 @@ impl SecretStore {
         let created = now();
         let description = normalize_description(description);
         let mut tx = self.write_transaction().await?;
+        let manager = key_manager(&mut tx, by).await?;
+        check_key_role(manager, role, "make")?;
         sqlx::query(
-            "INSERT INTO service_accounts (key_id, role, description, public_key, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO service_accounts \
+             (key_id, role, description, public_key, created_at, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&key_id)
         .bind(role.as_str())
         .bind(&description)
         .bind(&pair.public_pem)
         .bind(created.0)
+        .bind(manager.map(|(id, _)| id))
         .execute(&mut *tx)
         .await?;
         let event = Event::success(AuditAction::ServiceAccountCreate, Target::other(&key_id))
@@ -84,31 +176,39 @@ impl SecretStore {
             description,
             created,
             last_used: None,
+            creator: manager.map(|_| by.name().to_owned()),
+            stopped: None,
         };
         Ok((listed, credentials))
     }
 
     /// All keys, oldest first.
     pub async fn list_service_accounts(&self) -> Result<Vec<ServiceAccount>, StoreError> {
-        let rows: Vec<ServiceAccountRow> = sqlx::query_as(
-            "SELECT key_id, role, description, created_at, last_used_at FROM service_accounts \
-             ORDER BY created_at, key_id",
-        )
+        let rows: Vec<ServiceAccountRow> = sqlx::query_as(&format!(
+            "SELECT k.key_id, k.description, k.created_at, k.last_used_at, {KEY_COLUMNS} \
+             FROM {KEYS_WITH_CREATOR} ORDER BY k.created_at, k.key_id"
+        ))
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
-    /// Deletes the key; the next request signed with it fails.
-    /// The revocation stays in the audit log with the key's role.
+    /// Deletes the key; the next request signed with it fails. A user revokes keys up to their
+    /// own role (whoever made them). The revocation stays in the audit log with the key's role.
     pub async fn revoke_service_account(&self, by: &Actor, key_id: &str) -> Result<(), StoreError> {
         let mut tx = self.write_transaction().await?;
+        let manager = key_manager(&mut tx, by).await?;
         let role: String =
-            sqlx::query_scalar("DELETE FROM service_accounts WHERE key_id = $1 RETURNING role")
+            sqlx::query_scalar("SELECT role FROM service_accounts WHERE key_id = $1")
                 .bind(key_id)
                 .fetch_optional(&mut *tx)
                 .await?
                 .ok_or_else(|| StoreError::ServiceAccountNotFound(key_id.to_owned()))?;
+        check_key_role(manager, parse_role(&role, "service_accounts")?, "revoke")?;
+        sqlx::query("DELETE FROM service_accounts WHERE key_id = $1")
+            .bind(key_id)
+            .execute(&mut *tx)
+            .await?;
         let event = Event::success(AuditAction::ServiceAccountRevoke, Target::other(key_id))
             .with_detail(format!("role {role}"));
         audit::record(&mut tx, by, &event).await?;
@@ -116,23 +216,59 @@ impl SecretStore {
         Ok(())
     }
 
-    /// The public key and role for `key_id`, or `None` if there is no such (or a revoked) key.
+    /// The public key and role for `key_id`, or `None` if there is no such key, it was revoked,
+    /// or its creator may no longer use it (disabled, or holding a role below the key's).
     pub async fn service_account_key(
         &self,
         key_id: &str,
     ) -> Result<Option<VerifyingKey>, StoreError> {
-        let row: Option<(String, String)> =
-            sqlx::query_as("SELECT role, public_key FROM service_accounts WHERE key_id = $1")
-                .bind(key_id)
-                .fetch_optional(&self.pool)
-                .await?;
-        row.map(|(role, public_pem)| {
-            Ok(VerifyingKey {
-                role: parse_role(&role, "service_accounts")?,
-                public_pem,
-            })
-        })
-        .transpose()
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            public_key: String,
+            #[sqlx(flatten)]
+            standing: KeyStanding,
+        }
+        let row: Option<Row> = sqlx::query_as(&format!(
+            "SELECT k.public_key, {KEY_COLUMNS} FROM {KEYS_WITH_CREATOR} WHERE k.key_id = $1"
+        ))
+        .bind(key_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        Ok(row.standing.usable_role()?.map(|role| VerifyingKey {
+            role,
+            public_pem: row.public_key,
+        }))
+    }
+
+    /// The role of `key_id` if the key works (as `service_account_key` decides), with the
+    /// `read_generation` counter read in the same statement, for the read cache.
+    pub(super) async fn usable_key_role(
+        &self,
+        key_id: &str,
+    ) -> Result<Option<(Role, i64)>, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            generation: i64,
+            #[sqlx(flatten)]
+            standing: KeyStanding,
+        }
+        let row: Option<Row> = sqlx::query_as(&format!(
+            "SELECT (SELECT value FROM read_generation WHERE id = 1) AS generation, {KEY_COLUMNS} \
+             FROM {KEYS_WITH_CREATOR} WHERE k.key_id = $1"
+        ))
+        .bind(key_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        Ok(row
+            .standing
+            .usable_role()?
+            .map(|role| (role, row.generation)))
     }
 
     /// Records that `key_id` was just used (at most once a minute per key).

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 
 use super::audit::{Actor, Event, Target};
 use super::secrets::SECRET_COLUMNS;
-use super::{SecretStore, StoreError, parse_role};
+use super::{SecretStore, StoreError};
 use crate::model::{ApplicationId, AuditAction, Role, SecretMeta};
 
 use super::crypto::{SecretValue, ValueOpener};
@@ -174,18 +174,11 @@ impl SecretStore {
     }
 
     async fn load_key(&self, key_id: &str) -> Result<Option<(Role, i64)>, StoreError> {
-        // One statement, so the role and the counter come from the same snapshot.
-        let row: Option<(String, i64)> = sqlx::query_as(
-            "SELECT role, (SELECT value FROM read_generation WHERE id = 1) \
-             FROM service_accounts WHERE key_id = $1",
-        )
-        .bind(key_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some((role, generation)) = row else {
+        // One statement, so the role (and the creator's standing, which decides whether the key
+        // works) and the counter come from the same snapshot.
+        let Some((role, generation)) = self.usable_key_role(key_id).await? else {
             return Ok(None);
         };
-        let role = parse_role(&role, "service_accounts")?;
         self.cache.keep(generation, |state| {
             state.keys.insert(key_id.to_owned(), role);
         });

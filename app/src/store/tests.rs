@@ -1108,3 +1108,139 @@ async fn close_leaves_every_record_in_the_database_file() {
             .unwrap();
     assert_eq!(reads, 1);
 }
+
+/// A key made by a user is theirs: it works only while they are enabled and hold at least its
+/// role, in both lookups (the API's and the read cache's), and is listed as stopped otherwise.
+/// The operator's keys (the command line's) belong to no one and keep working.
+#[tokio::test]
+async fn a_users_key_works_only_while_the_user_may_make_it() {
+    use crate::model::{KeyStop, Role, Source};
+    let t = open_store().await;
+    let s = &t.store;
+    s.create_user(&by(), "olga", "owner-password-1", Role::Owner)
+        .await
+        .unwrap();
+    let ada = s
+        .create_user(&by(), "ada", "admin-password-1", Role::Admin)
+        .await
+        .unwrap();
+    let as_ada = Actor::user("ada", Source::Panel, None);
+    let app = s.create_application(&by(), "app").await.unwrap();
+    s.create_secret(&by(), app.id, secret("sip", "v"))
+        .await
+        .unwrap();
+    let (operators, _) = s
+        .create_service_account(&by(), Role::Owner, "")
+        .await
+        .unwrap();
+    assert_eq!(operators.creator, None);
+    let (adas, _) = s
+        .create_service_account(&as_ada, Role::Admin, "")
+        .await
+        .unwrap();
+    assert_eq!(adas.creator.as_deref(), Some("ada"));
+    let may_read = |role: Role| role.allows(crate::model::Permission::ReadValues);
+    // Both lookups a request can take: the API's, and the read cache's. A cached read is
+    // never answered with a key that does not work; with one that does, the first read after a
+    // change may be left to the ordinary path (its entries are stale), the next is answered.
+    let works = |key_id: String| async move {
+        let api = s.service_account_key(&key_id).await.unwrap().is_some();
+        let mut cached = Vec::new();
+        for _ in 0..2 {
+            let read = s
+                .read_secret_cached(&by(), &key_id, may_read, "app", "sip", "test")
+                .await
+                .unwrap();
+            cached.push(read.is_some());
+        }
+        let expected = if api { cached[0] } else { false };
+        assert_eq!(
+            cached,
+            [expected, api],
+            "the read cache disagrees with the API"
+        );
+        api
+    };
+    let stopped = || async {
+        let keys = s.list_service_accounts().await.unwrap();
+        let of = |id: &str| keys.iter().find(|k| k.key_id == id).unwrap().stopped;
+        (of(&adas.key_id), of(&operators.key_id))
+    };
+    assert!(works(adas.key_id.clone()).await);
+    assert_eq!(stopped().await, (None, None));
+    // The cache now holds the key's role: disabling its creator must still stop it.
+    s.set_user_disabled(&by(), ada.id, true).await.unwrap();
+    assert!(!works(adas.key_id.clone()).await);
+    assert!(works(operators.key_id.clone()).await);
+    assert_eq!(stopped().await, (Some(KeyStop::CreatorDisabled), None));
+
+    s.set_user_disabled(&by(), ada.id, false).await.unwrap();
+    assert!(works(adas.key_id.clone()).await);
+
+    s.set_user_role(&by(), ada.id, Role::Developer)
+        .await
+        .unwrap();
+    assert!(!works(adas.key_id.clone()).await);
+    assert_eq!(
+        stopped().await,
+        (Some(KeyStop::CreatorRole(Role::Developer)), None)
+    );
+    // Back to a role at least the key's: the key works again (it was never revoked).
+    s.set_user_role(&by(), ada.id, Role::Owner).await.unwrap();
+    assert!(works(adas.key_id.clone()).await);
+}
+
+/// No one makes or revokes a key above their own role: the store refuses it, whatever door the
+/// request came through, and changes nothing.
+#[tokio::test]
+async fn an_admin_neither_makes_nor_revokes_an_owner_key() {
+    use crate::model::{Role, Source};
+    let t = open_store().await;
+    let s = &t.store;
+    s.create_user(&by(), "ada", "admin-password-1", Role::Admin)
+        .await
+        .unwrap();
+    let as_ada = Actor::user("ada", Source::Panel, None);
+    let (owners, _) = s
+        .create_service_account(&by(), Role::Owner, "")
+        .await
+        .unwrap();
+    let made = s.create_service_account(&as_ada, Role::Owner, "").await;
+    let Err(StoreError::KeyRoleAboveOwn { own, key, .. }) = &made else {
+        panic!("an Admin made an Owner key: {:?}", made.map(|(k, _)| k));
+    };
+    assert_eq!((*own, *key), (Role::Admin, Role::Owner));
+    let message = made.err().unwrap().to_string();
+    assert!(
+        message.contains("Admin") && message.contains("Owner"),
+        "{message}"
+    );
+
+    let revoked = s.revoke_service_account(&as_ada, &owners.key_id).await;
+    assert!(
+        matches!(revoked, Err(StoreError::KeyRoleAboveOwn { .. })),
+        "{revoked:?}"
+    );
+    let keys = s.list_service_accounts().await.unwrap();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert!(
+        s.service_account_key(&owners.key_id)
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    // Up to their own role, both are allowed.
+    let (admins, _) = s
+        .create_service_account(&as_ada, Role::Admin, "")
+        .await
+        .unwrap();
+    s.revoke_service_account(&as_ada, &admins.key_id)
+        .await
+        .unwrap();
+    // The operator (the command line) may revoke any key.
+    s.revoke_service_account(&by(), &owners.key_id)
+        .await
+        .unwrap();
+    assert!(s.list_service_accounts().await.unwrap().is_empty());
+}

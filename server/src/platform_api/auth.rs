@@ -92,8 +92,10 @@ fn check_account_id(account: &Account, given: Option<&str>) -> Result<(), ApiErr
     }
 }
 
-/// A service-account JWT: its key must exist (a revoked key is gone), and the signature and
-/// claims must check out, which is done once per token and then remembered until it expires.
+/// A service-account JWT: its key must exist (a revoked key is gone) and still work (its
+/// creator enabled and holding the key's role: looked up on every request, never cached), and
+/// the signature and claims must check out, which is done once per token and then remembered
+/// until it expires.
 async fn verify_jwt(
     store: &SecretStore,
     tokens: &TokenCache,
@@ -106,10 +108,12 @@ async fn verify_jwt(
         Some(key_id) => key_id.clone(),
         None => key_id_of(token)?,
     };
-    let key = store
-        .service_account_key(&key_id)
-        .await?
-        .ok_or_else(|| ApiError::auth("the JWT's key id is unknown or was revoked."))?;
+    let key = store.service_account_key(&key_id).await?.ok_or_else(|| {
+        ApiError::auth(
+            "the JWT's key id is unknown or was revoked, or the user who made the key was \
+                 disabled or no longer holds its role.",
+        )
+    })?;
     if cached.is_none() {
         let expires = check_signature_and_claims(token, &key_id, &key, store.account(), now)?;
         tokens.remember(digest, &key_id, expires, now);

@@ -1,9 +1,10 @@
 //! Verified JWTs, remembered until they expire. Parsing the stored public key and checking an
 //! RSA signature cost far more than the rest of a read, and clients reuse one token for many
 //! calls. The cache keeps only what verification concluded (which key signed the token, and
-//! until when it is valid), under the token's SHA-256. Whether that key still exists, and its
-//! role, are looked up on every request, so revoking a key stops its cached tokens at once, on
-//! every replica (the lookup goes to the shared database).
+//! until when it is valid), under the token's SHA-256. Whether that key still exists and works
+//! (its creator enabled and holding its role), and its role, are looked up on every request, so
+//! revoking a key or disabling its creator stops its cached tokens at once, on every replica
+//! (the lookup goes to the shared database; the read cache's is checked by `read_generation`).
 
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
