@@ -3,6 +3,7 @@
 //! at all. Nothing here ever sees a secret value.
 
 use super::{SecretStore, StoreError, now};
+use std::borrow::Cow;
 use crate::model::{
     ApplicationId, AuditAction, AuditEntry, AuditPage, AuditQuery, Outcome, SecretId, Source,
     Timestamp,
@@ -132,22 +133,41 @@ pub(super) async fn record(
     record_many(conn, &[(actor, event, now())]).await
 }
 
-/// One record as the audit log stores it: a row of `COLUMNS`, field for field.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// The most bytes an audit field keeps of caller text: names (actors, targets, applications,
+/// secrets), free-text details, and addresses. Every write passes through `Row::new`, so
+/// nothing a caller sends, however long, becomes a long row.
+pub(super) const NAME_CAP: usize = 256;
+pub(super) const DETAIL_CAP: usize = 1024;
+pub(super) const ADDRESS_CAP: usize = 64;
+/// Ends a field that was cut, so a reader knows that the text went on.
+pub(super) const CUT_MARKER: &str = "\u{2026}[cut]";
+
+/// `text`, or its start and `CUT_MARKER` within `cap` bytes, cut on a character boundary.
+pub(super) fn capped(text: &str, cap: usize) -> Cow<'_, str> {
+    if text.len() <= cap {
+        return Cow::Borrowed(text);
+    }
+    let end = text.floor_char_boundary(cap.saturating_sub(CUT_MARKER.len()));
+    Cow::Owned(format!("{}{CUT_MARKER}", &text[..end]))
+}
+
+/// One record as the audit log stores it: a row of `COLUMNS`, field for field, caller text
+/// capped (borrowed when it fits, as nearly always).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(super) struct Row<'a> {
     pub at: i64,
     pub actor_kind: &'static str,
-    pub actor: &'a str,
+    pub actor: Cow<'a, str>,
     pub source: &'static str,
-    pub client_ip: Option<&'a str>,
+    pub client_ip: Option<Cow<'a, str>>,
     pub action: &'static str,
     pub outcome: &'static str,
     pub application_id: Option<i64>,
-    pub application_name: Option<&'a str>,
+    pub application_name: Option<Cow<'a, str>>,
     pub secret_id: Option<i64>,
-    pub secret_name: Option<&'a str>,
-    pub target: Option<&'a str>,
-    pub detail: &'a str,
+    pub secret_name: Option<Cow<'a, str>>,
+    pub target: Option<Cow<'a, str>>,
+    pub detail: Cow<'a, str>,
 }
 
 /// The columns a `Row` fills, in its field order.
@@ -157,30 +177,31 @@ pub(super) const COLUMNS: &str = "at, actor_kind, actor, source, client_ip, acti
 impl<'a> Row<'a> {
     pub(super) fn new(actor: &'a Actor, event: &'a Event, at: Timestamp) -> Self {
         let target = &event.target;
+        let name = |text: &'a str| capped(text, NAME_CAP);
         let (application_id, application_name) = target
             .application
             .as_ref()
-            .map(|(id, name)| (id.0, name.as_str()))
+            .map(|(id, app)| (id.0, name(app)))
             .unzip();
         let (secret_id, secret_name) = target
             .secret
             .as_ref()
-            .map(|(id, name)| (id.0, name.as_str()))
+            .map(|(id, secret)| (id.0, name(secret)))
             .unzip();
         Row {
             at: at.0,
             actor_kind: actor.kind_str(),
-            actor: actor.name(),
+            actor: name(actor.name()),
             source: actor.source.as_str(),
-            client_ip: actor.client_ip.as_deref(),
+            client_ip: actor.client_ip.as_deref().map(|ip| capped(ip, ADDRESS_CAP)),
             action: event.action.as_str(),
             outcome: event.outcome.as_str(),
             application_id,
             application_name,
             secret_id,
             secret_name,
-            target: target.other.as_deref(),
-            detail: &event.detail,
+            target: target.other.as_deref().map(name),
+            detail: capped(&event.detail, DETAIL_CAP),
         }
     }
 }

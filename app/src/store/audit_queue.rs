@@ -251,7 +251,7 @@ async fn insert_if_current(
     let mut seen: HashMap<audit::Row, usize> = HashMap::new();
     for p in group {
         let record = audit::Row::new(&p.actor, &p.event, p.at);
-        match seen.entry(record) {
+        match seen.entry(record.clone()) {
             Entry::Occupied(at) => distinct[*at.get()].1 += 1,
             Entry::Vacant(slot) => {
                 slot.insert(distinct.len());
@@ -263,22 +263,22 @@ async fn insert_if_current(
     let sql = &INSERT_IF_CURRENT[size.trailing_zeros() as usize];
     let most = distinct.iter().map(|(_, n)| *n).max().unwrap_or(1);
     let mut query = sqlx::query(sql).bind(most);
-    for (row, copies) in distinct.iter().copied() {
+    for (row, copies) in &distinct {
         query = query
             .bind(row.at)
             .bind(row.actor_kind)
-            .bind(row.actor)
+            .bind(&row.actor)
             .bind(row.source)
-            .bind(row.client_ip)
+            .bind(&row.client_ip)
             .bind(row.action)
             .bind(row.outcome)
             .bind(row.application_id)
-            .bind(row.application_name)
+            .bind(&row.application_name)
             .bind(row.secret_id)
-            .bind(row.secret_name)
-            .bind(row.target)
-            .bind(row.detail)
-            .bind(copies);
+            .bind(&row.secret_name)
+            .bind(&row.target)
+            .bind(&row.detail)
+            .bind(*copies);
     }
     for _ in distinct.len()..size {
         for _ in 0..=COLUMN_COUNT {

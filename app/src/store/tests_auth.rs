@@ -707,3 +707,61 @@ async fn the_setup_code_creates_the_first_owner_once() {
     assert_eq!(s.list_users().await.expect("users").len(), 1);
     assert_eq!(user(s, "root").await.id, me.id);
 }
+
+#[tokio::test]
+async fn audit_fields_keep_at_most_their_cap_of_caller_text() {
+    let t = open_store().await;
+    let s = &t.store;
+    // Two-byte characters, so a cut at a fixed byte would split one.
+    let huge = "é".repeat(500_000);
+    let actor = Actor::user(&huge, Source::Panel, Some(huge.clone()));
+    let event = Event {
+        action: AuditAction::Denied,
+        outcome: Outcome::Denied,
+        target: Target::secret(crate::model::ApplicationId(1), &huge, SecretId(1), &huge),
+        detail: huge.clone(),
+    };
+    s.record_event(&actor, &event).await.expect("record");
+    let other = Event {
+        target: Target::other(huge.clone()),
+        ..event.clone()
+    };
+    s.record_event(&actor, &other).await.expect("record");
+    type Stored = (
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        String,
+    );
+    let rows: Vec<Stored> = sqlx::query_as(
+        "SELECT actor, client_ip, application_name, secret_name, target, detail \
+         FROM audit_log ORDER BY id",
+    )
+    .fetch_all(&s.pool)
+    .await
+    .expect("rows");
+    let check = |text: &str, cap: usize| {
+        assert!(text.len() <= cap, "{} bytes, cap {cap}", text.len());
+        assert!(text.len() > cap - 16, "cut too short: {} bytes", text.len());
+        assert!(text.ends_with(audit::CUT_MARKER), "no marker");
+        let kept = text.trim_end_matches(audit::CUT_MARKER);
+        assert!(kept.chars().all(|c| c == 'é'), "{kept}");
+    };
+    let [first, second] = rows.as_slice() else {
+        panic!("{} rows", rows.len());
+    };
+    for (actor, ip, _, _, _, detail) in &rows {
+        check(actor, audit::NAME_CAP);
+        check(ip, audit::ADDRESS_CAP);
+        check(detail, audit::DETAIL_CAP);
+    }
+    for name in [&first.2, &first.3, &second.4] {
+        check(name.as_deref().expect("a name"), audit::NAME_CAP);
+    }
+    // Text within the cap is kept whole.
+    assert_eq!(audit::capped("short", audit::NAME_CAP), "short");
+    let exact = "x".repeat(audit::NAME_CAP);
+    assert_eq!(audit::capped(&exact, audit::NAME_CAP), exact.as_str());
+}
