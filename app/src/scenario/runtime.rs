@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use crate::model::{LogLine, RunStatus, ScriptError};
 use crate::store::SecretValue;
+use crate::validation::check_secret_name;
 
 /// The file name errors name, so their line numbers point into the scenario.
 const SCENARIO_FILE: &str = "scenario.js";
@@ -22,9 +23,9 @@ const PRELUDE: &str = include_str!("prelude.js");
 /// QuickJS's stack guard: deep recursion ends in a `RangeError`, not a crashed thread.
 const MAX_STACK_BYTES: usize = 512 * 1024;
 /// A run's log is kept whole up to these bounds, then cut with a note.
-const MAX_LOG_LINES: usize = 1000;
-const MAX_LOG_BYTES: usize = 256 * 1024;
-const MAX_LINE_CHARS: usize = 8192;
+pub const MAX_LOG_LINES: usize = 1000;
+pub const MAX_LOG_BYTES: usize = 256 * 1024;
+pub const MAX_LINE_CHARS: usize = 8192;
 /// How many different names one run may look up (each distinct read is audited once per run).
 pub const MAX_SECRET_NAMES: usize = 1000;
 
@@ -330,8 +331,10 @@ fn install_prelude<'js>(ctx: &Ctx<'js>, state: &Rc<RunState>) -> Result<Function
 
     let reader = Rc::clone(state);
     let get_secret = Function::new(ctx.clone(), move |name: String| -> Option<String> {
-        // Past the deadline or after terminate(): no read (the interrupt check ends the run).
-        if name.is_empty() || reader.should_interrupt() {
+        // A name no secret can have (empty, too long, other characters) is `undefined` at
+        // once: it is not asked for, audited or remembered. Past the deadline or after
+        // terminate(): no read either (the interrupt check ends the run).
+        if check_secret_name(&name).is_err() || reader.should_interrupt() {
             return None;
         }
         if let Some(known) = reader.reads.borrow().get(&name) {

@@ -105,6 +105,34 @@ fn empty_and_missing_names_are_undefined_without_a_lookup() {
 }
 
 #[test]
+fn names_that_cannot_exist_are_undefined_without_a_lookup() {
+    // Too long (by one, and by 4 MB), a space, a leading digit, a non-Latin letter.
+    let code = r#"
+        const names = ['a'.repeat(65), 'N'.repeat(4 * 1024 * 1024), 'has space', '9lives', 'имя'];
+        for (const name of names) {
+          Logger.write(`${name.length}=${typeof VoxEngine.getSecretValue(name)}`);
+        }
+        Logger.write(`longest=${VoxEngine.getSecretValue('a'.repeat(64))}`);
+        VoxEngine.terminate();
+    "#;
+    let longest = "a".repeat(64);
+    let (report, asked) = run_with(code, &[(&longest, "found")], Limits::default());
+    assert_eq!(report.status, RunStatus::Terminated, "{:?}", report.error);
+    assert_eq!(
+        texts(&report),
+        [
+            "65=undefined",
+            "4194304=undefined",
+            "9=undefined",
+            "6=undefined",
+            "3=undefined",
+            "longest=found"
+        ]
+    );
+    assert_eq!(asked, [longest], "only a name that can exist is asked for");
+}
+
+#[test]
 fn terminate_stops_the_run() {
     let code = r#"
         VoxEngine.addEventListener(AppEvents.Started, () => {

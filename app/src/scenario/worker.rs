@@ -1,26 +1,40 @@
 //! Runs the sandbox in a child process (`strongroom scenario-worker`) that the server kills
 //! at the deadline: QuickJS stops itself at the deadline in the interpreter, but not inside a
 //! few builtins' C loops, and only a process can be stopped from outside. The worker starts
-//! with an empty environment (no master key) and opens no database: it asks the parent for
-//! each secret over its standard input and output, one JSON message per line.
+//! with an empty environment (no master key), opens no database, and confines itself with the
+//! kernel (`confine`) before it runs the script: it asks the parent for each secret over its
+//! standard input and output, one JSON message per line.
+//!
+//! Neither side trusts the other's lines to be small: both read a line at most `MAX_LINE_BYTES`
+//! long (the job, `MAX_JOB_BYTES`), and the parent stops a worker that sends more than
+//! `MAX_RUN_BYTES` in one run. The parent answers nothing before the worker has said it is
+//! confined, and looks up only names that can exist.
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
-use std::io::{BufRead, Write};
-use std::path::Path;
-use std::process::Stdio;
-use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::time::Instant;
 
-use super::runtime::{self, Limits, RunContext, RunHost, RunReport};
+use super::confine::Landlock;
+use super::runtime::RunContext;
 use crate::model::{LogLine, RunStatus, ScriptError};
-use crate::store::SecretValue;
+
+mod child;
+mod parent;
+
+pub use child::serve_worker;
+pub use parent::{SecretLookup, run_in_worker};
 
 /// The subcommand of the server binary that runs one scenario.
 pub const WORKER_COMMAND: &str = "scenario-worker";
-/// How long after the deadline a worker that has not finished is killed.
-const GRACE: Duration = Duration::from_secs(2);
+
+/// Longest line either side sends after the job. The longest real ones are a log line or an
+/// error (8192 characters, each at most 6 bytes once JSON-escaped) and an answer carrying a
+/// value (8192 characters).
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+/// The job's line: the code (256 K characters, escaped) and its context.
+pub const MAX_JOB_BYTES: usize = 2 * 1024 * 1024;
+/// Most a worker may send in one run. A whole log (1000 lines, 256 KB of text, escaped), 1000
+/// reads and the report fit in under 2 MB.
+pub const MAX_RUN_BYTES: usize = 4 * 1024 * 1024;
 
 /// The first line the parent sends.
 #[derive(Serialize, Deserialize)]
@@ -31,10 +45,23 @@ struct Job {
     wall_clock_ms: u64,
 }
 
-/// What the worker says.
+/// What the worker says: `Confined` (or `ConfineFailed`) first, then reads and log lines,
+/// then `Done`.
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum FromWorker {
+    Confined {
+        landlock: Landlock,
+    },
+    /// A confinement step failed: the worker stops without running the script.
+    ConfineFailed {
+        message: String,
+    },
+    /// Only with `PROBE_VAR` set, which the parent never does (see `child::Probe`).
+    Probe {
+        before: child::ProbeResults,
+        after: child::ProbeResults,
+    },
     Read {
         name: String,
     },
@@ -55,198 +82,50 @@ enum ToWorker {
     Failed { message: String },
 }
 
-/// The worker's side: reads the job from standard input, runs it, and reports on standard
-/// output. Returns when the run is over.
-pub fn serve_worker() -> Result<(), String> {
-    let mut first = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut first)
-        .map_err(|e| format!("cannot read the job: {e}"))?;
-    let job: Job = serde_json::from_str(&first).map_err(|e| format!("bad job: {e}"))?;
-    let limits = Limits {
-        memory_bytes: job.memory_bytes,
-        wall_clock: Duration::from_millis(job.wall_clock_ms),
-    };
-    let report = runtime::run(&job.code, Box::new(PipeHost), &job.context, limits);
-    send(&FromWorker::Done {
-        status: report.status,
-        error: report.error,
-    })
+/// Why a line could not be taken.
+#[derive(Debug, PartialEq)]
+enum LineError {
+    /// The other side closed its end (before a whole line, if any bytes came).
+    Closed,
+    TooLong(usize),
+    /// More than `MAX_RUN_BYTES` in one run.
+    RunTooLarge,
+    Io(String),
+    Unreadable(String),
 }
 
-fn send(message: &FromWorker) -> Result<(), String> {
-    let mut line = serde_json::to_string(message).map_err(|e| e.to_string())?;
-    line.push('\n');
-    let mut out = std::io::stdout().lock();
-    out.write_all(line.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|e| format!("the parent went away: {e}"))
-}
-
-/// The worker's host: everything goes through the pipes to the parent.
-struct PipeHost;
-
-impl RunHost for PipeHost {
-    fn secret_value(&mut self, name: &str) -> Result<Option<SecretValue>, String> {
-        send(&FromWorker::Read {
-            name: name.to_owned(),
-        })?;
-        let mut answer = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut answer)
-            .map_err(|e| format!("the parent went away: {e}"))?;
-        match serde_json::from_str(&answer).map_err(|e| format!("bad answer: {e}"))? {
-            ToWorker::Value { value } => Ok(value.map(SecretValue::new)),
-            ToWorker::Failed { message } => Err(message),
-        }
-    }
-
-    fn logged(&mut self, line: &LogLine) {
-        // A failed send means the parent is gone; the run's end will say so.
-        let _ = send(&FromWorker::Log { line: line.clone() });
-    }
-}
-
-/// Looks secret names up for a worker (the parent's store, audited).
-pub trait SecretLookup {
-    fn lookup(
-        &mut self,
-        name: &str,
-    ) -> impl std::future::Future<Output = Result<Option<SecretValue>, String>> + Send;
-}
-
-/// The parent's side: starts `program scenario-worker`, answers its reads with `secrets`, and
-/// kills it if it is still running `GRACE` after the deadline.
-pub async fn run_in_worker(
-    program: &Path,
-    code: String,
-    context: RunContext,
-    limits: Limits,
-    secrets: &mut impl SecretLookup,
-) -> RunReport {
-    let started = Instant::now();
-    let mut log = Vec::new();
-    let outcome = drive(program, code, context, limits, secrets, &mut log).await;
-    let (status, error) = match outcome {
-        Ok(done) => done,
-        Err(message) => (
-            RunStatus::Error,
-            Some(ScriptError {
-                message,
-                line: None,
-            }),
-        ),
-    };
-    RunReport {
-        status,
-        error,
-        log,
-        duration: started.elapsed(),
-    }
-}
-
-type Done = (RunStatus, Option<ScriptError>);
-
-async fn drive(
-    program: &Path,
-    code: String,
-    context: RunContext,
-    limits: Limits,
-    secrets: &mut impl SecretLookup,
-    log: &mut Vec<LogLine>,
-) -> Result<Done, String> {
-    let deadline = Instant::now() + limits.wall_clock + GRACE;
-    let mut child = tokio::process::Command::new(program)
-        .arg(WORKER_COMMAND)
-        .env_clear()
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        // A dropped request (or server shutdown) takes its run with it.
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| {
-            tracing::error!(error = %e, program = %program.display(), "cannot start a scenario worker");
-            "Strongroom could not start the scenario engine; see the server log.".to_owned()
-        })?;
-    let mut input = child
-        .stdin
-        .take()
-        .ok_or("the worker has no standard input")?;
-    let output = child
-        .stdout
-        .take()
-        .ok_or("the worker has no standard output")?;
-    let mut lines = BufReader::new(output).lines();
-    let job = Job {
-        code,
-        context,
-        memory_bytes: limits.memory_bytes,
-        wall_clock_ms: u64::try_from(limits.wall_clock.as_millis()).unwrap_or(u64::MAX),
-    };
-    write_line(&mut input, &job).await?;
-
-    let mut answered: HashMap<String, Option<String>> = HashMap::new();
-    loop {
-        let next = match tokio::time::timeout_at(deadline, lines.next_line()).await {
-            Ok(next) => next,
-            Err(_) => {
-                let _ = child.kill().await;
-                return Ok((RunStatus::TimedOut, Some(runtime::time_limit_error(limits))));
-            }
-        };
-        let Ok(Some(line)) = next else {
-            let status = child.wait().await.map_err(|e| e.to_string())?;
-            tracing::error!(%status, "a scenario worker ended without a report");
-            return Err(format!(
-                "The scenario engine stopped unexpectedly ({status})."
-            ));
-        };
-        match serde_json::from_str::<FromWorker>(&line) {
-            Ok(FromWorker::Log { line }) => {
-                // The worker caps its log; this only guards against a misbehaving one.
-                if log.len() <= 1000 {
-                    log.push(line);
-                }
-            }
-            Ok(FromWorker::Read { name }) => {
-                let answer = match answered.get(&name) {
-                    Some(value) => ToWorker::Value {
-                        value: value.clone(),
-                    },
-                    None => match secrets.lookup(&name).await {
-                        Ok(value) => {
-                            let value = value.map(|v| v.expose().to_owned());
-                            answered.insert(name, value.clone());
-                            ToWorker::Value { value }
-                        }
-                        Err(message) => ToWorker::Failed { message },
-                    },
-                };
-                write_line(&mut input, &answer).await?;
-            }
-            Ok(FromWorker::Done { status, error }) => {
-                let _ = child.wait().await;
-                return Ok((status, error));
-            }
-            Err(_) => {
-                let _ = child.kill().await;
-                return Err("The scenario engine sent a message Strongroom cannot read.".into());
-            }
+impl std::fmt::Display for LineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LineError::Closed => f.write_str("the other side closed the pipe"),
+            LineError::TooLong(max) => write!(f, "a line was longer than {} KB", max / 1024),
+            LineError::RunTooLarge => write!(
+                f,
+                "it sent more than the {} MB a run may send",
+                MAX_RUN_BYTES / (1024 * 1024)
+            ),
+            LineError::Io(e) => write!(f, "the pipe failed: {e}"),
+            LineError::Unreadable(e) => write!(f, "a line was not a message: {e}"),
         }
     }
 }
 
-async fn write_line(
-    input: &mut tokio::process::ChildStdin,
-    message: &impl Serialize,
-) -> Result<(), String> {
-    let mut line = serde_json::to_string(message).map_err(|e| e.to_string())?;
-    line.push('\n');
-    input
-        .write_all(line.as_bytes())
-        .await
-        .map_err(|e| format!("The scenario engine stopped unexpectedly ({e})."))
+/// `bytes` (one line, with or without its newline) read by a reader that stopped after
+/// `max + 1` bytes, as a message.
+fn parse_line<T: DeserializeOwned>(bytes: &[u8], max: usize) -> Result<T, LineError> {
+    let Some(line) = bytes.strip_suffix(b"\n") else {
+        return Err(if bytes.len() > max {
+            LineError::TooLong(max)
+        } else {
+            LineError::Closed
+        });
+    };
+    serde_json::from_slice(line).map_err(|e| LineError::Unreadable(e.to_string()))
+}
+
+/// One message as a line, newline included.
+fn to_line(message: &impl Serialize) -> Result<Vec<u8>, String> {
+    let mut line = serde_json::to_vec(message).map_err(|e| e.to_string())?;
+    line.push(b'\n');
+    Ok(line)
 }

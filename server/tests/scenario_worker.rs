@@ -1,0 +1,260 @@
+//! The scenario worker as the server starts it: confined by the kernel before it runs a
+//! script, with bounded pipes (names that cannot exist never cross them, and do not grow the
+//! server).
+
+mod support;
+
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use support::{Server, Session, start_temp};
+
+const READS_TEST: &str = "VoxEngine.addEventListener(AppEvents.Started, () => {
+  Logger.write(`===> ${VoxEngine.getSecretValue('test')}`);
+  VoxEngine.terminate();
+});";
+
+/// Starts `strongroom scenario-worker` the way the server does (no environment but the
+/// allocator's reserve, piped standard streams), with `probe` in `STRONGROOM_WORKER_PROBE`,
+/// sends it `code`, answers its reads from `secrets`, and returns every message it sent.
+fn run_worker(probe: &Value, code: &str, secrets: &[(&str, &str)]) -> Vec<Value> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_strongroom"))
+        .arg("scenario-worker")
+        .env_clear()
+        .env("MIMALLOC_ARENA_RESERVE", "32MiB")
+        .env("STRONGROOM_WORKER_PROBE", probe.to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the worker");
+    let mut input = child.stdin.take().expect("stdin");
+    let output = BufReader::new(child.stdout.take().expect("stdout"));
+    let job = json!({
+        "code": code,
+        "context": { "application_id": 1, "application_name": "calls", "scenario_name": "probe" },
+        "memory_bytes": 16 * 1024 * 1024,
+        "wall_clock_ms": 10_000,
+    });
+    writeln!(input, "{job}").expect("send the job");
+    let mut messages = Vec::new();
+    for line in output.lines() {
+        let message: Value = serde_json::from_str(&line.expect("a line")).expect("JSON");
+        if message["type"] == "read" {
+            let name = message["name"].as_str().expect("name");
+            let value = secrets.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+            writeln!(input, "{}", json!({ "type": "value", "value": value })).expect("answer");
+        }
+        messages.push(message);
+    }
+    let out = child.wait_with_output().expect("wait for the worker");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    messages
+}
+
+#[test]
+fn the_worker_can_open_connect_and_spawn_nothing_once_confined() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let key = dir.path().join("master.key");
+    std::fs::write(&key, "stands in for the master key").expect("key file");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listener");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let probe = json!({
+        "open": key,
+        "connect": listener.local_addr().expect("address").to_string(),
+        "spawn": "/bin/true",
+    });
+
+    let messages = run_worker(&probe, READS_TEST, &[("test", "worker-value-8d2e")]);
+    let types: Vec<_> = messages.iter().map(|m| m["type"].as_str()).collect();
+    assert_eq!(
+        types,
+        [
+            Some("confined"),
+            Some("probe"),
+            Some("read"),
+            Some("log"),
+            Some("done")
+        ],
+        "{messages:?}"
+    );
+    // This suite runs on kernels with Landlock (5.13+, enabled at boot); elsewhere the worker
+    // says "unavailable" and runs under seccomp alone.
+    assert_eq!(messages[0]["landlock"], "enforced");
+
+    // Each attempt works before confinement (so the probe itself is sound) ...
+    let probe = &messages[1];
+    for what in ["open", "connect", "spawn", "thread"] {
+        assert_eq!(
+            probe["before"][what],
+            json!({ "Ok": null }),
+            "{what}: {probe}"
+        );
+    }
+    // ... and fails after it, refused by seccomp (EPERM, before Landlock's EACCES).
+    for what in ["open", "connect", "spawn", "thread"] {
+        let error = probe["after"][what]["Err"].as_str().unwrap_or_default();
+        assert!(
+            error.contains("os error 1"),
+            "{what} was not refused: {probe}"
+        );
+    }
+    let mut connections = 0;
+    while listener.accept().is_ok() {
+        connections += 1;
+    }
+    assert_eq!(
+        connections, 1,
+        "only the connection made before confinement"
+    );
+
+    // And the run itself still works: a read over the pipe, a log line, a clean end.
+    assert_eq!(messages[2]["name"], "test");
+    assert_eq!(messages[3]["line"]["text"], "===> worker-value-8d2e");
+    assert_eq!(messages[4]["status"], "Terminated");
+}
+
+async fn scenario_id(server: &Server, app: i64, name: &str, code: &str) -> i64 {
+    let args = json!({ "application_id": app, "name": name, "code": code });
+    let (status, body) = server
+        .call_json_as(server.session.as_ref(), "create_scenario", &args)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["id"].as_i64().expect("scenario id")
+}
+
+async fn run_as(server: &Server, session: Option<&Session>, app: i64, id: i64) -> (u16, Value) {
+    let (app, id) = (app.to_string(), id.to_string());
+    server
+        .call_as(
+            session,
+            "run_scenario",
+            &[("application_id", &app), ("scenario_id", &id)],
+        )
+        .await
+}
+
+async fn run_ok(server: &Server, app: i64, id: i64) -> Value {
+    let (status, run) = run_as(server, server.session.as_ref(), app, id).await;
+    assert_eq!(status, 200, "{run}");
+    run
+}
+
+fn log_texts(run: &Value) -> Vec<String> {
+    run["log"]
+        .as_array()
+        .expect("a log")
+        .iter()
+        .map(|line| line["text"].as_str().expect("text").to_owned())
+        .collect()
+}
+
+/// The value reads in the audit log, newest first.
+async fn reads(server: &Server) -> Vec<Value> {
+    let page = server
+        .call("audit_log", &[("action", "secret.read"), ("limit", "500")])
+        .await
+        .expect("audit_log");
+    page["items"].as_array().expect("items").clone()
+}
+
+/// The server process serving `data_dir` (its workers have no `--data-dir`).
+fn server_pid(data_dir: &Path) -> u32 {
+    let data_dir = data_dir.to_str().expect("UTF-8 path");
+    std::fs::read_dir("/proc")
+        .expect("/proc")
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+            let args: Vec<_> = cmdline.split(|b| *b == 0).collect();
+            let serves = args.contains(&b"serve".as_slice()) && args.contains(&data_dir.as_bytes());
+            serves.then_some(pid)
+        })
+        .next()
+        .expect("the server's process")
+}
+
+/// Resident memory of process `pid`, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.trim().strip_suffix("kB"))
+        .and_then(|kb| kb.trim().parse().ok())
+        .expect("VmRSS")
+}
+
+#[tokio::test]
+async fn names_that_cannot_exist_neither_reach_the_server_nor_grow_it() {
+    let (_tmp, server) = start_temp().await;
+    let app = server.create_application("calls").await;
+    server
+        .create_secret(app, "test", "rss-test-value", "")
+        .await;
+    let reader = scenario_id(&server, app, "reader", READS_TEST).await;
+    // 60 names of 4 MB each, then names that break the rule in other ways.
+    let names = "const base = 'N'.repeat(4 * 1024 * 1024);
+let missing = 0;
+for (let i = 0; i < 60; i++) {
+  if (VoxEngine.getSecretValue(base + i) === undefined) missing++;
+}
+for (const name of ['has space', 'a'.repeat(65), '9lives', 'tëst']) {
+  if (VoxEngine.getSecretValue(name) === undefined) missing++;
+}
+Logger.write(`undefined: ${missing}`);
+Logger.write(`test: ${VoxEngine.getSecretValue('test')}`);
+VoxEngine.terminate();";
+    let big_names = scenario_id(&server, app, "big-names", names).await;
+    let flood = scenario_id(
+        &server,
+        app,
+        "flood",
+        "for (let i = 0; i < 20000; i++) Logger.write('y'.repeat(8192));",
+    )
+    .await;
+
+    // Warm: the server has run scenarios, so its pools and caches are what they will be.
+    for _ in 0..3 {
+        assert_eq!(
+            log_texts(&run_ok(&server, app, reader).await),
+            ["===> rss-test-value"]
+        );
+    }
+    let pid = server_pid(&server.data_dir);
+    let rss_before = rss_kib(pid);
+    let reads_before = reads(&server).await.len();
+
+    let run = run_ok(&server, app, big_names).await;
+    assert_eq!(run["summary"]["status"], "Terminated", "{}", run["error"]);
+    assert_eq!(log_texts(&run), ["undefined: 64", "test: rss-test-value"]);
+    let all = reads(&server).await;
+    assert_eq!(
+        all.len(),
+        reads_before + 1,
+        "only `test` was read and audited"
+    );
+    assert_eq!(all[0]["secret_name"], "test");
+
+    let run = run_ok(&server, app, flood).await;
+    let log = log_texts(&run);
+    assert_eq!(log.len(), 33, "cut at 256 KB of text");
+    assert!(
+        log[32].starts_with("[Strongroom: log cut here"),
+        "{}",
+        log[32]
+    );
+
+    let rss_after = rss_kib(pid);
+    let grown = rss_after.saturating_sub(rss_before);
+    assert!(
+        grown < 32 * 1024,
+        "the server grew by {grown} KiB ({rss_before} KiB before, {rss_after} KiB after)"
+    );
+}
