@@ -104,18 +104,26 @@ pub enum SecretCommand {
     },
 }
 
-/// How long a scenario may run; the panel's runs and the command line's share it.
+/// How long a scenario may run, and how many runs one person may have going; the panel's runs
+/// and the command line's share them.
 #[derive(Args, Debug, Clone)]
 pub struct ScenarioArgs {
     /// A scenario run is stopped after this many seconds (wall clock).
     #[arg(long = "scenario-timeout-secs", alias = "timeout-secs", env = "STRONGROOM_SCENARIO_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout_secs: u64,
+    /// At most this many scenario runs by one person at once; more are refused (429). Default:
+    /// half the run slots (one per core), at least 1.
+    #[arg(long = "scenario-runs-per-user", env = "STRONGROOM_SCENARIO_RUNS_PER_USER", value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub runs_per_user: Option<u64>,
 }
 
 impl ScenarioArgs {
     pub fn limits(&self) -> app::scenario::Limits {
         app::scenario::Limits {
             wall_clock: std::time::Duration::from_secs(self.timeout_secs),
+            runs_per_user: self
+                .runs_per_user
+                .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
             ..app::scenario::Limits::default()
         }
     }

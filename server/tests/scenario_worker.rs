@@ -1,6 +1,6 @@
 //! The scenario worker as the server starts it: confined by the kernel before it runs a
 //! script, with bounded pipes (names that cannot exist never cross them, and do not grow the
-//! server).
+//! server), and run slots shared fairly between people.
 
 mod support;
 
@@ -9,6 +9,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use support::{Server, Session, start_temp};
+
+const PASSWORD: &str = "worker-test-password";
 
 const READS_TEST: &str = "VoxEngine.addEventListener(AppEvents.Started, () => {
   Logger.write(`===> ${VoxEngine.getSecretValue('test')}`);
@@ -257,4 +259,67 @@ VoxEngine.terminate();";
         grown < 32 * 1024,
         "the server grew by {grown} KiB ({rss_before} KiB before, {rss_after} KiB after)"
     );
+}
+
+#[tokio::test]
+async fn one_person_cannot_hold_every_run_slot() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let server = Server::start_with(
+        &tmp.path().join("data"),
+        &[
+            ("STRONGROOM_SCENARIO_RUNS_PER_USER", "1"),
+            ("STRONGROOM_SCENARIO_TIMEOUT_SECS", "30"),
+        ],
+    )
+    .await;
+    let app = server.create_application("calls").await;
+    // Busy for 3 s of wall clock, then done: another run waiting for its slot gets one.
+    let busy = scenario_id(
+        &server,
+        app,
+        "busy",
+        "const end = Date.now() + 3000; while (Date.now() < end) {} VoxEngine.terminate();",
+    )
+    .await;
+    let quick = scenario_id(&server, app, "quick", "VoxEngine.terminate();").await;
+    server.create_user("dev", PASSWORD, "Developer").await;
+    let dev = server.sign_in("dev", PASSWORD).await.expect("dev signs in");
+
+    let owner = server.session.as_ref();
+    let (first, second, by_dev) = tokio::join!(
+        run_as(&server, owner, app, busy),
+        run_as(&server, owner, app, busy),
+        run_as(&server, Some(&dev), app, quick),
+    );
+    let (accepted, refused) = if first.0 == 200 {
+        (first, second)
+    } else {
+        (second, first)
+    };
+    assert_eq!(accepted.0, 200, "{}", accepted.1);
+    assert_eq!(accepted.1["summary"]["status"], "Terminated");
+    assert_eq!(refused.0, 429, "{}", refused.1);
+    let message = refused.1["Throttled"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("at most 1 scenario run(s)"),
+        "{}",
+        refused.1
+    );
+    assert_eq!(by_dev.0, 200, "{}", by_dev.1);
+    assert_eq!(by_dev.1["summary"]["status"], "Terminated");
+
+    // The refused run was not recorded; the owner may run again now.
+    let runs = server
+        .call(
+            "list_runs",
+            &[
+                ("application_id", &app.to_string()),
+                ("scenario_id", &busy.to_string()),
+            ],
+        )
+        .await
+        .expect("list_runs");
+    assert_eq!(runs.as_array().expect("runs").len(), 1);
+    let (status, _) = run_as(&server, owner, app, quick).await;
+    assert_eq!(status, 200);
 }

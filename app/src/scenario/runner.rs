@@ -2,8 +2,9 @@
 //! the command line both come through here, with the sandbox in a worker process (see
 //! `worker`); tests of the store may run it in process, on a blocking thread.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::runtime::Handle;
 use tokio::sync::Semaphore;
@@ -13,14 +14,57 @@ use super::worker::{self, SecretLookup};
 use crate::model::{ApplicationId, RunDetail, ScenarioId, Source, Timestamp};
 use crate::store::{Actor, NewRun, SecretStore, SecretValue, StoreError};
 
-/// Cheap to clone: the store, the limits, and the shared count of free run slots.
+/// Cheap to clone: the store, the limits, the shared count of free run slots and who holds
+/// how many of them.
 #[derive(Clone, Debug)]
 pub struct ScenarioRunner {
     store: SecretStore,
     limits: Limits,
     concurrent: usize,
     slots: Arc<Semaphore>,
+    per_user: Arc<UserRuns>,
     isolation: Isolation,
+}
+
+/// Runs going (or waiting for a slot) by each person, so that one cannot hold every slot.
+#[derive(Debug)]
+struct UserRuns {
+    cap: usize,
+    going: Mutex<HashMap<String, usize>>,
+}
+
+impl UserRuns {
+    /// One more run for `who`, or `None` if they are at the cap.
+    fn start(self: &Arc<Self>, who: &str) -> Option<UserRun> {
+        let mut going = self.going.lock().unwrap_or_else(|e| e.into_inner());
+        let count = going.entry(who.to_owned()).or_default();
+        if *count >= self.cap {
+            return None;
+        }
+        *count += 1;
+        Some(UserRun {
+            runs: Arc::clone(self),
+            who: who.to_owned(),
+        })
+    }
+}
+
+/// One person's run; dropping it gives the run back.
+struct UserRun {
+    runs: Arc<UserRuns>,
+    who: String,
+}
+
+impl Drop for UserRun {
+    fn drop(&mut self) {
+        let mut going = self.runs.going.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = going.get_mut(&self.who) {
+            *count -= 1;
+            if *count == 0 {
+                going.remove(&self.who);
+            }
+        }
+    }
 }
 
 /// Where the sandbox runs.
@@ -42,19 +86,30 @@ pub enum RunError {
          few seconds."
     )]
     Busy(usize),
+    #[error(
+        "One person may have at most {0} scenario run(s) going at once on this server, and you \
+         have that many. Try again when one has finished."
+    )]
+    UserBusy(usize),
     #[error("the scenario engine failed: {0}")]
     Engine(String),
 }
 
 impl ScenarioRunner {
-    /// `concurrent` runs at most at once (each holds one thread and up to the memory limit).
+    /// `concurrent` runs at most at once (each holds one thread and up to the memory limit),
+    /// and `limits.runs_per_user` of them by one person (by default half, at least one).
     pub fn new(store: SecretStore, limits: Limits, concurrent: usize) -> Self {
         let concurrent = concurrent.max(1);
+        let cap = limits.runs_per_user.unwrap_or(concurrent / 2).max(1);
         ScenarioRunner {
             store,
             limits,
             concurrent,
             slots: Arc::new(Semaphore::new(concurrent)),
+            per_user: Arc::new(UserRuns {
+                cap,
+                going: Mutex::new(HashMap::new()),
+            }),
             isolation: Isolation::InProcess,
         }
     }
@@ -69,6 +124,22 @@ impl ScenarioRunner {
         self.limits
     }
 
+    /// How many runs one person may have going at once.
+    pub fn runs_per_user(&self) -> usize {
+        self.per_user.cap
+    }
+
+    /// How many runs `who` has going (or waiting for a slot).
+    #[cfg(test)]
+    pub(super) fn runs_going(&self, who: &str) -> usize {
+        let going = self
+            .per_user
+            .going
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        going.get(who).copied().unwrap_or(0)
+    }
+
     /// Runs scenario `id` of `app` for `by` and records the run. Secret reads are audited
     /// as `by` through the `scenario` door, naming the scenario.
     pub async fn run(
@@ -79,6 +150,11 @@ impl ScenarioRunner {
     ) -> Result<RunDetail, RunError> {
         let application = self.store.get_application(app).await?;
         let scenario = self.store.get_scenario(app, id).await?;
+        // Refused at once, not queued: a queue would still let one person fill every slot.
+        let user_run = self
+            .per_user
+            .start(by.name())
+            .ok_or(RunError::UserBusy(self.per_user.cap))?;
         // Waits at most one run's length for a slot.
         let slot = tokio::time::timeout(self.limits.wall_clock, self.slots.clone().acquire_owned())
             .await
@@ -108,7 +184,7 @@ impl ScenarioRunner {
                 let mut secrets = secrets;
                 let report =
                     worker::run_in_worker(program, code, context, limits, &mut secrets).await;
-                drop(slot);
+                drop((slot, user_run));
                 report
             }
             Isolation::InProcess => {
@@ -116,10 +192,10 @@ impl ScenarioRunner {
                     secrets,
                     handle: Handle::current(),
                 };
-                // The slot goes with the thread: a dropped request does not free it early.
+                // The slots go with the thread: a dropped request does not free them early.
                 tokio::task::spawn_blocking(move || {
                     let report = runtime::run(&code, Box::new(host), &context, limits);
-                    drop(slot);
+                    drop((slot, user_run));
                     report
                 })
                 .await

@@ -1,9 +1,10 @@
 //! Scenarios against a real store on a temporary SQLite file: isolation between
 //! applications, the audit trail of reads, and the record of runs.
 
-use super::{Limits, ScenarioRunner};
+use super::{Limits, RunError, ScenarioRunner};
 use crate::model::{ApplicationId, AuditQuery, RUNS_KEPT, RunStatus, ScenarioId, Source};
 use crate::store::{Actor, MasterKey, NewSecret, SecretStore, SecretValue};
+use std::time::Duration;
 
 const READ_TEST: &str = "VoxEngine.addEventListener(AppEvents.Started, () => {
   Logger.write(`test=${VoxEngine.getSecretValue('test')}`);
@@ -37,6 +38,11 @@ async fn fixture() -> Fixture {
 fn alice() -> Actor {
     Actor::user("alice", Source::Panel, Some("127.0.0.1".into()))
 }
+
+fn bob() -> Actor {
+    Actor::user("bob", Source::Panel, Some("127.0.0.1".into()))
+}
+
 
 async fn app_with(store: &SecretStore, name: &str, secrets: &[(&str, &str)]) -> ApplicationId {
     let app = store
@@ -212,4 +218,60 @@ async fn scenario_names_are_unique_per_application_and_deletes_take_runs() {
     assert!(f.store.list_runs(a, id).await.expect("runs").is_empty());
     assert!(f.store.get_scenario(a, id).await.is_err());
     assert_eq!(f.store.list_scenarios(b).await.expect("list").len(), 1);
+}
+
+#[tokio::test]
+async fn one_person_cannot_hold_every_run_slot() {
+    let f = fixture().await;
+    let limits = Limits {
+        wall_clock: Duration::from_secs(3),
+        runs_per_user: Some(1),
+        ..Limits::default()
+    };
+    // Two slots, one per person.
+    let runner = ScenarioRunner::new(f.store.clone(), limits, 2);
+    let app = app_with(&f.store, "calls", &[]).await;
+    let spin = scenario(&f.store, app, "spin", "for (;;) {}").await;
+    let quick = scenario(&f.store, app, "quick", "VoxEngine.terminate();").await;
+
+    let first = tokio::spawn({
+        let runner = runner.clone();
+        async move { runner.run(&alice(), app, spin).await }
+    });
+    while runner.runs_going("alice") == 0 {
+        tokio::task::yield_now().await;
+    }
+    let refused = runner.run(&alice(), app, quick).await;
+    match refused {
+        Err(err @ RunError::UserBusy(1)) => assert!(
+            err.to_string().contains("at most 1 scenario run(s)"),
+            "{err}"
+        ),
+        other => panic!("a second run by alice was not refused: {other:?}"),
+    }
+    let by_bob = runner.run(&bob(), app, quick).await.expect("bob's run");
+    assert_eq!(by_bob.summary.status, RunStatus::Terminated);
+
+    let spun = first.await.expect("task").expect("alice's first run");
+    assert_eq!(spun.summary.status, RunStatus::TimedOut);
+    assert_eq!(runner.runs_going("alice"), 0, "the run was given back");
+    let again = runner.run(&alice(), app, quick).await.expect("alice again");
+    assert_eq!(again.summary.status, RunStatus::Terminated);
+}
+
+#[tokio::test]
+async fn by_default_one_person_gets_half_the_slots() {
+    let f = fixture().await;
+    let cap = |concurrent| {
+        ScenarioRunner::new(f.store.clone(), Limits::default(), concurrent).runs_per_user()
+    };
+    assert_eq!([cap(1), cap(2), cap(3), cap(8)], [1, 1, 1, 4]);
+    let set = Limits {
+        runs_per_user: Some(3),
+        ..Limits::default()
+    };
+    assert_eq!(
+        ScenarioRunner::new(f.store.clone(), set, 2).runs_per_user(),
+        3
+    );
 }

@@ -29,12 +29,15 @@ pub const MAX_LINE_CHARS: usize = 8192;
 /// How many different names one run may look up (each distinct read is audited once per run).
 pub const MAX_SECRET_NAMES: usize = 1000;
 
-/// What a run may use.
+/// What a run may use, and how many runs one person may have going at once.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
     /// The QuickJS heap, in bytes.
     pub memory_bytes: usize,
     pub wall_clock: Duration,
+    /// Runs one person may have going at once; `None`: half the server's run slots, at least
+    /// one (see `ScenarioRunner`).
+    pub runs_per_user: Option<usize>,
 }
 
 impl Default for Limits {
@@ -42,6 +45,7 @@ impl Default for Limits {
         Limits {
             memory_bytes: 16 * 1024 * 1024,
             wall_clock: Duration::from_secs(10),
+            runs_per_user: None,
         }
     }
 }

@@ -119,7 +119,7 @@ fn run_error(err: crate::scenario::RunError) -> PanelError {
     use crate::scenario::RunError;
     match err {
         RunError::Store(err) => err.into(),
-        RunError::Busy(_) => super::errors::fail(
+        RunError::Busy(_) | RunError::UserBusy(_) => super::errors::fail(
             axum::http::StatusCode::TOO_MANY_REQUESTS,
             PanelError::Throttled(err.to_string()),
         ),
