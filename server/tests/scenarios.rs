@@ -306,3 +306,54 @@ async fn the_time_limit_is_configurable() {
     let (status, _) = run_as(&server, server.session.as_ref(), app, id - 1).await;
     assert_eq!(status, 200, "the next run works");
 }
+
+/// The value reads in the audit log, newest first.
+async fn reads(server: &Server) -> Vec<Value> {
+    let page = server
+        .call("audit_log", &[("action", "secret.read"), ("limit", "500")])
+        .await
+        .expect("audit_log");
+    page["items"].as_array().expect("items").clone()
+}
+
+#[tokio::test]
+async fn opening_a_runs_log_is_audited_as_a_read_and_listing_runs_is_not() {
+    let (_tmp, server) = start_temp().await;
+    let app = server.create_application("calls").await;
+    server
+        .create_secret(app, "test", "logged-value-5b1", "")
+        .await;
+    let id = scenario_id(&server, app, "seed", EXAMPLE).await;
+    let (status, run) = run_as(&server, server.session.as_ref(), app, id).await;
+    assert_eq!(status, 200, "{run}");
+    let run_id = run["summary"]["id"].as_i64().expect("run id");
+    let before = reads(&server).await.len();
+
+    let (app_s, id_s) = (app.to_string(), id.to_string());
+    let listed = server
+        .call(
+            "list_runs",
+            &[("application_id", &app_s), ("scenario_id", &id_s)],
+        )
+        .await
+        .expect("list_runs");
+    assert_eq!(listed.as_array().expect("runs").len(), 1);
+    assert_eq!(
+        reads(&server).await.len(),
+        before,
+        "listing runs reads no log"
+    );
+
+    let session = server.session.clone().expect("the Owner's session");
+    let (status, detail) = get_run(&server, &session, app, id, run_id).await;
+    assert_eq!(status, 200, "{detail}");
+    assert_eq!(log_texts(&detail), ["===> logged-value-5b1"]);
+    let all = reads(&server).await;
+    assert_eq!(all.len(), before + 1, "opening the log is one read");
+    let opened = &all[0];
+    assert_eq!(opened["actor"], "owner");
+    assert_eq!(opened["source"], "panel");
+    assert_eq!(opened["application_name"], "calls");
+    assert_eq!(opened["target"], "scenario seed");
+    assert_eq!(opened["detail"], format!("log of run {run_id}"));
+}

@@ -43,6 +43,17 @@ fn bob() -> Actor {
     Actor::user("bob", Source::Panel, Some("127.0.0.1".into()))
 }
 
+/// The audit records of value reads, newest first.
+async fn reads(store: &SecretStore) -> Vec<crate::model::AuditEntry> {
+    store
+        .audit_page(&AuditQuery {
+            action: Some("secret.read".into()),
+            ..AuditQuery::default()
+        })
+        .await
+        .expect("audit")
+        .items
+}
 
 async fn app_with(store: &SecretStore, name: &str, secrets: &[(&str, &str)]) -> ApplicationId {
     let app = store
@@ -156,12 +167,15 @@ async fn the_latest_twenty_runs_are_kept_with_their_logs() {
     let last = runs.last().expect("a run");
     let detail = f
         .store
-        .run_detail(app, id, last.summary.id)
+        .read_run(&alice(), app, id, last.summary.id)
         .await
         .expect("detail");
     assert_eq!(detail.log, last.log, "the log reads back as it was written");
     let oldest = runs.first().expect("a run").summary.id;
-    assert!(f.store.run_detail(app, id, oldest).await.is_err(), "pruned");
+    assert!(
+        f.store.read_run(&alice(), app, id, oldest).await.is_err(),
+        "pruned"
+    );
 
     let listed = f.store.list_scenarios(app).await.expect("list");
     assert_eq!(listed.len(), 1);
@@ -218,6 +232,35 @@ async fn scenario_names_are_unique_per_application_and_deletes_take_runs() {
     assert!(f.store.list_runs(a, id).await.expect("runs").is_empty());
     assert!(f.store.get_scenario(a, id).await.is_err());
     assert_eq!(f.store.list_scenarios(b).await.expect("list").len(), 1);
+}
+
+#[tokio::test]
+async fn opening_a_runs_log_is_audited_as_a_read_and_listing_is_not() {
+    let f = fixture().await;
+    let app = app_with(&f.store, "calls", &[("test", "v")]).await;
+    let id = scenario(&f.store, app, "greeter", READ_TEST).await;
+    let run = f.runner.run(&alice(), app, id).await.expect("run");
+    let before = reads(&f.store).await.len();
+
+    f.store.list_runs(app, id).await.expect("list");
+    f.store.list_scenarios(app).await.expect("list");
+    assert_eq!(reads(&f.store).await.len(), before, "listing reads no log");
+
+    let detail = f
+        .store
+        .read_run(&bob(), app, id, run.summary.id)
+        .await
+        .expect("open the log");
+    assert_eq!(detail.log, run.log);
+    let all = reads(&f.store).await;
+    assert_eq!(all.len(), before + 1);
+    let opened = &all[0];
+    assert_eq!(opened.actor, "bob");
+    assert_eq!(opened.source, "panel");
+    assert_eq!(opened.application_name.as_deref(), Some("calls"));
+    assert_eq!(opened.target.as_deref(), Some("scenario greeter"));
+    assert_eq!(opened.detail, format!("log of run {}", run.summary.id.0));
+    assert_eq!(opened.secret_name, None);
 }
 
 #[tokio::test]

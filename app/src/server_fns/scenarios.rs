@@ -108,9 +108,10 @@ pub async fn get_run(
     let caller = super::guard::require(Permission::ReadValues).await?;
     super::guard::require_fresh_password(&caller)?;
     super::no_store();
+    // Audited as a read by the caller: the log may quote values.
     Ok(caller
         .store
-        .run_detail(application_id, scenario_id, run_id)
+        .read_run(&caller.actor, application_id, scenario_id, run_id)
         .await?)
 }
 

@@ -377,9 +377,12 @@ impl SecretStore {
         rows.into_iter().map(RunSummary::try_from).collect()
     }
 
-    /// One run with its log and error, unsealed.
-    pub async fn run_detail(
+    /// One run with its log and error, unsealed, for `by`. A log may quote secret values, so
+    /// opening it is audited as a read (naming the scenario and the run), committed before the
+    /// log is returned.
+    pub async fn read_run(
         &self,
+        by: &Actor,
         app: ApplicationId,
         id: ScenarioId,
         run: RunId,
@@ -390,9 +393,12 @@ impl SecretStore {
             run: RunRow,
             sealed_report: Vec<u8>,
             wrapped_key: Vec<u8>,
+            application_name: String,
+            scenario_name: String,
         }
         let row: Option<Row> = sqlx::query_as(&format!(
-            "SELECT {RUN_COLUMNS}, r.sealed_report, a.wrapped_key FROM scenario_runs r \
+            "SELECT {RUN_COLUMNS}, r.sealed_report, a.wrapped_key, \
+               a.name AS application_name, s.name AS scenario_name FROM scenario_runs r \
              JOIN scenarios s ON s.id = r.scenario_id \
              JOIN applications a ON a.id = s.application_id \
              WHERE r.id = $1 AND r.scenario_id = $2 AND s.application_id = $3"
@@ -407,6 +413,15 @@ impl SecretStore {
         let plain = key.open_run_report(app, id.0, &row.sealed_report)?;
         let report: RunReport = serde_json::from_slice(&plain)
             .map_err(|e| StoreError::Corrupt(format!("run report: {e}")))?;
+
+        let event = Event::success(
+            AuditAction::SecretRead,
+            scenario_target(app, &row.application_name, &row.scenario_name),
+        )
+        .with_detail(format!("log of run {}", run.0));
+        let mut tx = self.write_transaction().await?;
+        audit::record(&mut tx, by, &event).await?;
+        tx.commit().await?;
         Ok(RunDetail {
             summary: row.run.try_into()?,
             error: report.error,
