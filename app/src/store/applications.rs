@@ -6,6 +6,8 @@ use super::crypto::DataKey;
 use super::{SecretStore, StoreError, is_unique_violation, now};
 use crate::model::{ApplicationId, ApplicationSummary, AuditAction, Field, Timestamp};
 use crate::validation::check_application_name;
+use sqlx::{QueryBuilder, Sqlite};
+use std::collections::{HashMap, HashSet};
 
 #[derive(sqlx::FromRow)]
 struct ApplicationRow {
@@ -42,12 +44,85 @@ pub struct ApplicationFilter {
     pub offset: i64,
 }
 
-/// Items named by id and by name for a bulk delete, or every item.
+/// Items named by id and by name for a bulk delete, or every item. A delete is one statement
+/// whatever the size, with a bound parameter per listed item: callers cap the lists (the
+/// Management API at `LIST_MAX_ITEMS` each).
 #[derive(Clone, Debug, Default)]
 pub struct Selection {
     pub all: bool,
     pub ids: Vec<i64>,
     pub names: Vec<String>,
+}
+
+/// Audit records written per statement by a bulk delete: 13 parameters each, well under
+/// SQLite's limit of 32,766 per statement, however many `all` deletes.
+const AUDIT_ROWS_PER_STATEMENT: usize = 500;
+
+impl Selection {
+    pub(super) fn is_empty(&self) -> bool {
+        !self.all && self.ids.is_empty() && self.names.is_empty()
+    }
+
+    /// ` AND (id IN (..) OR name IN (..))` over the listed items; nothing for `all`, which takes
+    /// every row the statement's own condition allows.
+    pub(super) fn push_condition(&self, sql: &mut QueryBuilder<'_, Sqlite>) {
+        if self.all {
+            return;
+        }
+        sql.push(" AND (");
+        if !self.ids.is_empty() {
+            let mut ids = sql.separated(", ");
+            ids.push_unseparated("id IN (");
+            for id in &self.ids {
+                ids.push_bind(*id);
+            }
+            ids.push_unseparated(")");
+        }
+        if !self.names.is_empty() {
+            if !self.ids.is_empty() {
+                sql.push(" OR ");
+            }
+            let mut names = sql.separated(", ");
+            names.push_unseparated("name IN (");
+            for name in &self.names {
+                names.push_bind(name.clone());
+            }
+            names.push_unseparated(")");
+        }
+        sql.push(")");
+    }
+
+    /// All or nothing: the first listed id, then name, that is not among `found` (what the
+    /// statement deleted), as `id_unknown` / `name_unknown` make it.
+    pub(super) fn check_found<'a>(
+        &self,
+        found: impl IntoIterator<Item = (i64, &'a str)>,
+        id_unknown: impl FnOnce(i64) -> StoreError,
+        name_unknown: impl FnOnce(String) -> StoreError,
+    ) -> Result<(), StoreError> {
+        let (ids, names): (HashSet<i64>, HashSet<&str>) = found.into_iter().unzip();
+        if let Some(id) = self.ids.iter().find(|id| !ids.contains(id)) {
+            return Err(id_unknown(*id));
+        }
+        if let Some(name) = self.names.iter().find(|n| !names.contains(n.as_str())) {
+            return Err(name_unknown(name.clone()));
+        }
+        Ok(())
+    }
+}
+
+/// Writes the records of a bulk delete, a few hundred per statement.
+pub(super) async fn record_all(
+    tx: &mut sqlx::SqliteConnection,
+    by: &Actor,
+    events: &[Event],
+) -> Result<(), StoreError> {
+    let at = now();
+    for chunk in events.chunks(AUDIT_ROWS_PER_STATEMENT) {
+        let records: Vec<_> = chunk.iter().map(|event| (by, event, at)).collect();
+        audit::record_many(&mut *tx, &records).await?;
+    }
+    Ok(())
 }
 
 fn checked_name(name: &str) -> Result<(), StoreError> {
@@ -103,58 +178,54 @@ impl SecretStore {
     }
 
     /// Deletes every selected application with its secrets, or none: an unknown id or name
-    /// fails the whole call. Returns how many applications went.
+    /// fails the whole call. Returns how many applications went. Two statements however many
+    /// are selected (the secrets, then the applications), each audited as before.
     pub async fn delete_applications(
         &self,
         by: &Actor,
         selection: &Selection,
     ) -> Result<u64, StoreError> {
+        if selection.is_empty() {
+            return Ok(0);
+        }
         let mut tx = self.write_transaction().await?;
-        let mut ids: Vec<i64> = if selection.all {
-            sqlx::query_scalar("SELECT id FROM applications")
-                .fetch_all(&mut *tx)
-                .await?
-        } else {
-            Vec::new()
-        };
-        for &id in &selection.ids {
-            let found: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM applications WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            ids.push(found.ok_or(StoreError::ApplicationIdUnknown(id))?);
+        // Explicitly, not by the cascade: each secret's delete triggers (name index, read
+        // generation) run, and the count per application goes into its record.
+        let mut sql = QueryBuilder::<Sqlite>::new(
+            "DELETE FROM secrets WHERE application_id IN (SELECT id FROM applications WHERE 1 = 1",
+        );
+        selection.push_condition(&mut sql);
+        sql.push(") RETURNING application_id");
+        let owners: Vec<i64> = sql.build_query_scalar().fetch_all(&mut *tx).await?;
+        let mut secrets_of: HashMap<i64, u64> = HashMap::new();
+        for owner in owners {
+            *secrets_of.entry(owner).or_default() += 1;
         }
-        for name in &selection.names {
-            let found: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM applications WHERE name = $1")
-                    .bind(name)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            ids.push(found.ok_or_else(|| StoreError::ApplicationNameUnknown(name.clone()))?);
-        }
-        ids.sort_unstable();
-        ids.dedup();
-        for &id in &ids {
-            let deleted = sqlx::query("DELETE FROM secrets WHERE application_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            let name: String =
-                sqlx::query_scalar("DELETE FROM applications WHERE id = $1 RETURNING name")
-                    .bind(id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-            let event = Event::success(
-                AuditAction::ApplicationDelete,
-                Target::application(ApplicationId(id), &name),
-            )
-            .with_detail(format!("with {deleted} secrets"));
-            audit::record(&mut tx, by, &event).await?;
-        }
+        let mut sql = QueryBuilder::<Sqlite>::new("DELETE FROM applications WHERE 1 = 1");
+        selection.push_condition(&mut sql);
+        sql.push(" RETURNING id, name");
+        let mut deleted: Vec<(i64, String)> = sql.build_query_as().fetch_all(&mut *tx).await?;
+        // Returning here drops the transaction: nothing was deleted.
+        selection.check_found(
+            deleted.iter().map(|(id, name)| (*id, name.as_str())),
+            StoreError::ApplicationIdUnknown,
+            StoreError::ApplicationNameUnknown,
+        )?;
+        deleted.sort_unstable();
+        let events: Vec<Event> = deleted
+            .iter()
+            .map(|(id, name)| {
+                let secrets = secrets_of.get(id).copied().unwrap_or(0);
+                Event::success(
+                    AuditAction::ApplicationDelete,
+                    Target::application(ApplicationId(*id), name),
+                )
+                .with_detail(format!("with {secrets} secrets"))
+            })
+            .collect();
+        record_all(&mut tx, by, &events).await?;
         tx.commit().await?;
-        Ok(ids.len() as u64)
+        Ok(deleted.len() as u64)
     }
 
     pub async fn get_application(

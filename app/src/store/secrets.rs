@@ -282,7 +282,8 @@ impl SecretStore {
     }
 
     /// Deletes every selected secret of `app`, or none: an unknown id or name fails the whole
-    /// call. Returns how many secrets went.
+    /// call. Returns how many secrets went. One statement however many are selected, and one
+    /// record per secret, as before.
     pub async fn delete_secrets(
         &self,
         by: &Actor,
@@ -291,47 +292,34 @@ impl SecretStore {
     ) -> Result<u64, StoreError> {
         let mut tx = self.write_transaction().await?;
         let (_, app_name) = self.touch_application(&mut tx, app).await?;
-        let mut ids: Vec<i64> = if selection.all {
-            sqlx::query_scalar("SELECT id FROM secrets WHERE application_id = $1")
-                .bind(app.0)
-                .fetch_all(&mut *tx)
-                .await?
-        } else {
-            Vec::new()
-        };
-        for &id in &selection.ids {
-            let found: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM secrets WHERE id = $1 AND application_id = $2")
-                    .bind(id)
-                    .bind(app.0)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            ids.push(found.ok_or(StoreError::SecretIdUnknown(id))?);
+        if selection.is_empty() {
+            tx.commit().await?;
+            return Ok(0);
         }
-        for name in &selection.names {
-            let found: Option<i64> = sqlx::query_scalar(
-                "SELECT id FROM secrets WHERE name = $1 AND application_id = $2",
-            )
-            .bind(name)
-            .bind(app.0)
-            .fetch_optional(&mut *tx)
-            .await?;
-            ids.push(found.ok_or_else(|| StoreError::SecretNameUnknown(name.clone()))?);
-        }
-        ids.sort_unstable();
-        ids.dedup();
-        for &id in &ids {
-            let id = SecretId(id);
-            if let Some(name) = delete_one(&mut tx, app, id).await? {
-                let event = Event::success(
+        let mut sql = QueryBuilder::<Sqlite>::new("DELETE FROM secrets WHERE application_id = ");
+        sql.push_bind(app.0);
+        selection.push_condition(&mut sql);
+        sql.push(" RETURNING id, name");
+        let mut deleted: Vec<(i64, String)> = sql.build_query_as().fetch_all(&mut *tx).await?;
+        // Returning here drops the transaction: nothing was deleted.
+        selection.check_found(
+            deleted.iter().map(|(id, name)| (*id, name.as_str())),
+            StoreError::SecretIdUnknown,
+            StoreError::SecretNameUnknown,
+        )?;
+        deleted.sort_unstable();
+        let events: Vec<Event> = deleted
+            .iter()
+            .map(|(id, name)| {
+                Event::success(
                     AuditAction::SecretDelete,
-                    Target::secret(app, &app_name, id, &name),
-                );
-                audit::record(&mut tx, by, &event).await?;
-            }
-        }
+                    Target::secret(app, &app_name, SecretId(*id), name),
+                )
+            })
+            .collect();
+        super::applications::record_all(&mut tx, by, &events).await?;
         tx.commit().await?;
-        Ok(ids.len() as u64)
+        Ok(deleted.len() as u64)
     }
 
     /// One secret's metadata.

@@ -18,6 +18,11 @@ pub const BODY_LIMIT: usize = 256 * 1024;
 pub const COUNT_DEFAULT: i64 = 20;
 pub const COUNT_MAX: i64 = 1000;
 
+/// Items a `;` list may hold (`DelSecret`, `DelApplication`); longer lists are refused (101)
+/// before anything is looked up. A bulk delete holds the write lock while it runs, so its size
+/// is bounded; `all` remains for "everything".
+pub const LIST_MAX_ITEMS: usize = 100;
+
 #[derive(Debug, Default)]
 pub struct Params {
     values: BTreeMap<String, String>,
@@ -181,11 +186,18 @@ impl Params {
         ))
     }
 
-    /// A `;` list of names, if given.
+    /// A `;` list of names (at most `LIST_MAX_ITEMS`), if given.
     pub fn name_list(&self, name: &str) -> Result<Option<Vec<String>>, ApiError> {
         let Some(raw) = self.text(name) else {
             return Ok(None);
         };
+        let items = raw.split(';').count();
+        if items > LIST_MAX_ITEMS {
+            return Err(ApiError::invalid(format!(
+                "'{name}' lists {items} items; at most {LIST_MAX_ITEMS} are allowed in one call: \
+                 split the list over several calls."
+            )));
+        }
         raw.split(';')
             .map(|item| {
                 if item.is_empty() {
@@ -200,7 +212,7 @@ impl Params {
             .map(Some)
     }
 
-    /// A `;` list of ids, or `all`, if given.
+    /// A `;` list of ids (at most `LIST_MAX_ITEMS`), or `all`, if given.
     pub fn id_list(&self, name: &str) -> Result<Option<IdList>, ApiError> {
         let Some(raw) = self.text(name) else {
             return Ok(None);
@@ -396,6 +408,24 @@ mod tests {
             Some(vec!["a".into(), "b".into()])
         );
         assert_eq!(p.id_list("n").unwrap_err().code, 101);
+    }
+
+    #[test]
+    fn lists_hold_at_most_the_cap() {
+        let list = |n: usize| vec!["7"; n].join(";");
+        let (at_cap, over) = (list(LIST_MAX_ITEMS), list(LIST_MAX_ITEMS + 1));
+        let p = Params::from_pairs(&[("a", &at_cap), ("b", &over), ("c", "all")]).unwrap();
+        assert_eq!(p.id_list("a").unwrap().unwrap().ids.len(), LIST_MAX_ITEMS);
+        assert_eq!(p.name_list("a").unwrap().unwrap().len(), LIST_MAX_ITEMS);
+        for err in [p.id_list("b").unwrap_err(), p.name_list("b").unwrap_err()] {
+            assert_eq!(err.code, 101);
+            assert!(
+                err.msg.contains("'b'") && err.msg.contains("at most 100"),
+                "{}",
+                err.msg
+            );
+        }
+        assert!(p.id_list("c").unwrap().unwrap().all);
     }
 
     #[test]
