@@ -30,9 +30,19 @@ pub fn reload_to(path: &str) {
     let _ = window().location().set_href(path);
 }
 
-/// The `next` parameter of the sign-in URL, if it is a path on this site (never another site).
+/// The `next` parameter of the sign-in URL, if it is a path on this site (never another site),
+/// judged as the browser's URL parser will read it: that parser drops tabs and newlines
+/// anywhere (`/\t/evil.example` becomes `//evil.example`, another host) and reads `\` as `/`.
+/// So those are dropped here too, and any other control character, a start other than one
+/// `/`, or a backslash anywhere gives the home page instead.
 pub fn safe_next(next: Option<String>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+    next.map(|n| n.replace(['\t', '\n', '\r'], ""))
+        .filter(|n| {
+            n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.contains(char::is_control)
+        })
         .unwrap_or_else(|| "/".to_owned())
 }
 
@@ -46,9 +56,40 @@ mod tests {
             safe_next(Some("/applications/3/secrets".into())),
             "/applications/3/secrets"
         );
+        assert_eq!(safe_next(Some("/users?x=1#top".into())), "/users?x=1#top");
         assert_eq!(safe_next(Some("//evil.example".into())), "/");
         assert_eq!(safe_next(Some("https://evil.example".into())), "/");
         assert_eq!(safe_next(Some("/\\evil.example".into())), "/");
         assert_eq!(safe_next(None), "/");
+    }
+
+    /// Each is, or could become in the browser, another host (or is no plain path): the home
+    /// page instead.
+    #[test]
+    fn next_is_read_as_the_browser_reads_it() {
+        for next in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            "/\r\n/evil.example",
+            "\t//evil.example",
+            "\n/\\evil.example",
+            "/\t\\evil.example",
+            "\\\\evil.example",
+            "/app/\\..\\\\evil.example",
+            " //evil.example",
+            "\u{0}//evil.example",
+            "/\u{0}/evil.example",
+            "/\u{1b}/evil.example",
+            "/\u{7f}",
+            "/\u{85}/evil.example",
+            "",
+            "evil.example",
+        ] {
+            assert_eq!(safe_next(Some(next.into())), "/", "{next:?}");
+        }
+        // Dropped, as the browser drops them: the same page on this site.
+        assert_eq!(safe_next(Some("/us\ters".into())), "/users");
+        assert_eq!(safe_next(Some("/users\n".into())), "/users");
     }
 }
