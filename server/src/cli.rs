@@ -296,6 +296,13 @@ impl StoreArgs {
         }
     }
 
+    /// True for a database that lives only in memory (`sqlite::memory:`, `mode=memory`).
+    pub fn in_memory(&self) -> bool {
+        self.database_url
+            .as_deref()
+            .is_some_and(|url| url.contains(":memory:") || url.contains("mode=memory"))
+    }
+
     /// The account, with its name checked by the application-name rules (it is part of every
     /// full application name).
     pub fn account(&self) -> anyhow::Result<Account> {
@@ -458,6 +465,16 @@ mod tests {
         assert!(err.to_string().contains("timeout"), "{err}");
         let cli = Cli::try_parse_from(["strongroom"]).unwrap();
         assert_eq!(cli.serve.scenarios.limits().wall_clock.as_secs(), 10);
+    }
+
+    #[test]
+    fn in_memory_databases_are_recognised() {
+        let memory =
+            Cli::try_parse_from(["strongroom", "--database-url", "sqlite::memory:"]).unwrap();
+        assert!(memory.serve.store.in_memory());
+        let file =
+            Cli::try_parse_from(["strongroom", "--database-url", "sqlite:///srv/s.db"]).unwrap();
+        assert!(!file.serve.store.in_memory());
     }
 
     #[test]

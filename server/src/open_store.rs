@@ -4,7 +4,8 @@
 
 use anyhow::Context;
 use app::store::{OpenError, SecretStore};
-use std::os::unix::fs::DirBuilderExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 
 use crate::cli::StoreArgs;
 use crate::master_key::{self, KeySource};
@@ -43,6 +44,9 @@ pub async fn open(args: &StoreArgs) -> anyhow::Result<(SecretStore, KeySource)> 
     let (key, source) = master_key::load(env_key, &key_file)?;
     let database = args.database()?;
     let location = database.get_filename().display().to_string();
+    if !args.in_memory() {
+        make_private(database.get_filename())?;
+    }
     match SecretStore::open_with(database, key).await {
         Ok(store) => {
             tracing::info!(database = %location, "database ready");
@@ -64,6 +68,66 @@ pub async fn open(args: &StoreArgs) -> anyhow::Result<(SecretStore, KeySource)> 
             }
             Err(err).context("cannot open the secret store")
         }
+    }
+}
+
+/// The database and its `-wal` and `-shm` hold names, descriptions and sealed values: owner
+/// only (0600), wherever `--database-url` puts them. SQLite creates the `-wal` and `-shm` with
+/// the main file's mode, so creating that file 0600 here covers them; files that exist already
+/// (from an older version, a copy, a crash) are tightened.
+fn make_private(database: &Path) -> anyhow::Result<()> {
+    // An empty file is what SQLite takes for a new, empty database.
+    let created = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(database);
+    match created {
+        Ok(_) => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => {
+            return Err(e).with_context(|| {
+                format!("cannot create the database file {}", database.display())
+            });
+        }
+    }
+    for path in [
+        database.to_owned(),
+        with_suffix(database, "-wal"),
+        with_suffix(database, "-shm"),
+    ] {
+        tighten(&path);
+    }
+    Ok(())
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Takes the group's and others' permissions away from `path`, if it exists and has any.
+fn tighten(path: &Path) {
+    let Ok(metadata) = std::fs::metadata(path) else {
+        return;
+    };
+    let mode = metadata.permissions().mode() & 0o777;
+    if !metadata.is_file() || mode & 0o077 == 0 {
+        return;
+    }
+    let private = mode & 0o700;
+    match std::fs::set_permissions(path, std::fs::Permissions::from_mode(private)) {
+        Ok(()) => tracing::warn!(
+            file = %path.display(),
+            "the database file was readable by others (mode {mode:04o}); it is now {private:04o}"
+        ),
+        Err(e) => tracing::warn!(
+            file = %path.display(),
+            error = %e,
+            "the database file is readable by others (mode {mode:04o}) and cannot be changed: \
+             make the user running Strongroom its owner, or run chmod 600 on it"
+        ),
     }
 }
 

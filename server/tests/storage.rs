@@ -197,3 +197,91 @@ async fn a_new_data_directory_and_its_key_file_are_private() {
     assert_eq!(mode(&data.join("master.key")), 0o600);
     assert_eq!(mode(&data), 0o700);
 }
+
+/// The permission bits of `path`, in octal.
+fn mode(path: &std::path::Path) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    format!("{mode:04o}")
+}
+
+/// `path` with `suffix` appended to its file name (`-wal`, `-shm`).
+fn sibling(path: &std::path::Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    name.into()
+}
+
+/// While `server` runs with a recent write, the database and both its companions exist and are
+/// private.
+async fn assert_database_files_private(server: &Server, database: &std::path::Path) {
+    server.create_application("mode-check").await;
+    for path in [
+        database.to_owned(),
+        sibling(database, "-wal"),
+        sibling(database, "-shm"),
+    ] {
+        assert!(path.is_file(), "{} is missing", path.display());
+        assert_eq!(mode(&path), "0600", "{}", path.display());
+    }
+}
+
+#[tokio::test]
+async fn the_database_and_its_wal_and_shm_are_private() {
+    let tmp = tempfile::tempdir().unwrap();
+    // In the data directory (itself 0700)...
+    let data = tmp.path().join("data");
+    let server = Server::start(&data).await;
+    assert_database_files_private(&server, &data.join("strongroom.db")).await;
+    drop(server);
+
+    // ...and wherever --database-url points, in a directory anyone may read.
+    let elsewhere = tmp.path().join("shared");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let database = elsewhere.join("vault.db");
+    let url = format!("sqlite://{}", database.display());
+    let server = Server::start_with(
+        &tmp.path().join("data-2"),
+        &[("STRONGROOM_DATABASE_URL", url.as_str())],
+    )
+    .await;
+    assert_database_files_private(&server, &database).await;
+}
+
+#[tokio::test]
+async fn database_files_readable_by_others_are_tightened_at_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let database = data.join("strongroom.db");
+    let mut server = Server::start(&data).await;
+    server.create_application("before-crash").await;
+    // A crash leaves the -wal and -shm behind, holding the latest writes.
+    server.crash();
+    let files = [
+        database.clone(),
+        sibling(&database, "-wal"),
+        sibling(&database, "-shm"),
+    ];
+    for path in &files {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+
+    let server = Server::start(&data).await;
+    for path in &files {
+        assert_eq!(mode(path), "0600", "{}", path.display());
+    }
+    assert!(
+        server.logs().contains("readable by others (mode 0644)"),
+        "{}",
+        server.logs()
+    );
+    // The data written before the crash is all there.
+    assert!(
+        server
+            .applications()
+            .await
+            .iter()
+            .any(|(_, name)| name == "before-crash")
+    );
+}
