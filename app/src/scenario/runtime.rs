@@ -168,7 +168,14 @@ pub fn run(code: &str, host: Box<dyn RunHost>, context: &RunContext, limits: Lim
         host: RefCell::new(host),
         reads: RefCell::new(std::collections::HashMap::new()),
     });
-    let outcome = execute(code, &state, context, limits);
+    let outcome = match execute(code, &state, context, limits) {
+        // A read refused at the deadline or after a failed lookup gave the script `undefined`:
+        // the run did not go as written, even if the script then reached its end.
+        Ok(()) if state.timed_out.get() || state.host_failure.borrow().is_some() => {
+            Err(Failure::Interrupted)
+        }
+        other => other,
+    };
     let (status, mut error) = match outcome {
         Ok(()) if state.terminate_requested.get() => (RunStatus::Terminated, None),
         Ok(()) => (RunStatus::Ended, None),

@@ -335,6 +335,29 @@ fn a_failed_secret_lookup_ends_the_run_as_an_error() {
 }
 
 #[test]
+fn a_failed_lookup_right_before_the_end_still_ends_the_run_as_an_error() {
+    struct Broken;
+    impl RunHost for Broken {
+        fn secret_value(&mut self, _: &str) -> Result<Option<SecretValue>, String> {
+            Err("the secret store is unavailable".into())
+        }
+    }
+    // No interrupt check comes between the failed read and the end of the script.
+    let code = "Logger.write(String(VoxEngine.getSecretValue('test'))); VoxEngine.terminate();";
+    let report = run(
+        code,
+        Box::new(Broken),
+        &RunContext::default(),
+        Limits::default(),
+    );
+    assert_eq!(report.status, RunStatus::Error);
+    assert_eq!(
+        report.error.expect("an error").message,
+        "the secret store is unavailable"
+    );
+}
+
+#[test]
 fn a_long_log_is_cut_with_a_note() {
     let report = run_code(
         "for (let i = 0; i < 5000; i++) Logger.write(`line ${i}`);",
