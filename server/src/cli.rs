@@ -221,9 +221,17 @@ pub struct ServeArgs {
     #[arg(long, env = "STRONGROOM_SECURE_COOKIES")]
     pub secure_cookies: bool,
 
-    /// Take the client address from the last X-Forwarded-For entry (for the audit log and
-    /// sign-in throttling). Set it only behind a reverse proxy that sets that header.
-    #[arg(long, env = "STRONGROOM_TRUST_PROXY")]
+    /// The reverse proxies whose X-Forwarded-For is believed: a comma-separated list of
+    /// addresses or CIDR ranges (for example `127.0.0.1/32,10.0.0.0/8`). A request from one of
+    /// them gets its client address (for the audit log and sign-in throttling) from
+    /// X-Forwarded-For, read from the right past these proxies; from any other peer the header
+    /// is ignored. On a loopback listener, requests from them may carry any Host.
+    #[arg(long, env = "STRONGROOM_TRUSTED_PROXY", value_delimiter = ',', value_parser = crate::trusted_proxy::parse_range)]
+    pub trusted_proxy: Vec<ipnet::IpNet>,
+
+    /// Replaced by --trusted-proxy. Still parsed only to refuse it: it trusted X-Forwarded-For
+    /// from any peer, and silently dropping it would change whose address is audited.
+    #[arg(long, env = "STRONGROOM_TRUST_PROXY", hide = true)]
     pub trust_proxy: bool,
 
     /// A session unused for this many seconds ends.
@@ -247,6 +255,19 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub store: StoreArgs,
+}
+
+impl ServeArgs {
+    /// Refuses combinations no single option's parser can see, naming the option to change.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            !self.trust_proxy,
+            "--trust-proxy / STRONGROOM_TRUST_PROXY is gone: it believed X-Forwarded-For from any \
+             peer. List the reverse proxies' addresses instead, for example \
+             --trusted-proxy 127.0.0.1/32 (STRONGROOM_TRUSTED_PROXY)"
+        );
+        Ok(())
+    }
 }
 
 /// Where the data lives: every command that opens the store takes these.
@@ -465,6 +486,29 @@ mod tests {
         assert!(err.to_string().contains("timeout"), "{err}");
         let cli = Cli::try_parse_from(["strongroom"]).unwrap();
         assert_eq!(cli.serve.scenarios.limits().wall_clock.as_secs(), 10);
+    }
+
+    #[test]
+    fn trusted_proxies_are_a_list_and_trust_proxy_is_refused() {
+        let cli = Cli::try_parse_from(["strongroom", "--trusted-proxy", "127.0.0.1/32,10.0.0.1"])
+            .unwrap();
+        let list: Vec<String> = cli
+            .serve
+            .trusted_proxy
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(list, ["127.0.0.1/32", "10.0.0.1/32"]);
+        assert!(cli.serve.validate().is_ok());
+        let err =
+            Cli::try_parse_from(["strongroom", "--trusted-proxy", "proxy.local"]).unwrap_err();
+        assert!(
+            err.to_string().contains("not an address or a CIDR range"),
+            "{err}"
+        );
+        let cli = Cli::try_parse_from(["strongroom", "--trust-proxy"]).unwrap();
+        let err = cli.serve.validate().unwrap_err().to_string();
+        assert!(err.contains("--trusted-proxy 127.0.0.1/32"), "{err}");
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod security_headers;
 mod serve;
 mod service_account;
 mod session_layer;
+mod trusted_proxy;
 mod user;
 
 use clap::Parser;

@@ -2,24 +2,31 @@
 //! runs (a signed-in user's browser would otherwise lend its cookies to any page):
 //! - a cross-site write (a form POST from another origin, say) is refused with 403;
 //! - on a loopback listener, a `Host` other than a loopback name is refused with 421, which
-//!   defeats DNS rebinding (a foreign domain that resolves to 127.0.0.1).
+//!   defeats DNS rebinding (a foreign domain that resolves to 127.0.0.1). A trusted reverse
+//!   proxy (`--trusted-proxy`) is exempt: it decides which host names reach us.
 //!
 //! Clients that are not browsers send neither `Origin` nor `Sec-Fetch-Site` and pass.
 
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use std::net::SocketAddr;
 
-#[derive(Clone, Copy, Debug)]
+use crate::trusted_proxy::TrustedProxies;
+
+#[derive(Clone, Debug)]
 pub struct GuardConfig {
     /// True when listening on a loopback address: only loopback host names are accepted.
     pub loopback_only: bool,
+    /// Peers that may send any Host even then (`--trusted-proxy`).
+    pub proxies: TrustedProxies,
 }
 
 pub async fn guard(State(config): State<GuardConfig>, request: Request, next: Next) -> Response {
     let headers = request.headers();
-    if config.loopback_only && !host_is_loopback(headers) {
+    if config.loopback_only && !host_is_loopback(headers) && !from_proxy(&request, &config.proxies)
+    {
         return refuse(
             StatusCode::MISDIRECTED_REQUEST,
             "Strongroom listens on loopback and answers only to localhost, 127.0.0.1 or [::1].",
@@ -36,6 +43,13 @@ pub async fn guard(State(config): State<GuardConfig>, request: Request, next: Ne
         );
     }
     next.run(request).await
+}
+
+fn from_proxy(request: &Request, proxies: &TrustedProxies) -> bool {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .is_some_and(|ConnectInfo(peer)| proxies.contains(peer.ip()))
 }
 
 fn refuse(status: StatusCode, message: &'static str) -> Response {

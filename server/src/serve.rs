@@ -23,13 +23,14 @@ use crate::platform_api;
 use crate::request_guard::{self, GuardConfig};
 use crate::security_headers::{self, HeaderConfig};
 use crate::session_layer::{self, SessionState};
+use crate::trusted_proxy::TrustedProxies;
 
 /// Everything about how requests are handled, from the command line.
 #[derive(Clone)]
 pub struct HttpConfig {
     pub guard: GuardConfig,
     pub auth: AuthConfig,
-    pub trust_proxy: bool,
+    pub proxies: TrustedProxies,
     pub https: bool,
     pub scenarios: app::scenario::Limits,
 }
@@ -37,11 +38,13 @@ pub struct HttpConfig {
 impl HttpConfig {
     fn from_args(args: &ServeArgs) -> Self {
         let https = args.tls_cert.is_some();
+        let proxies = TrustedProxies::new(&args.trusted_proxy);
         HttpConfig {
-            // Behind a reverse proxy the proxy decides which host names reach us; the
-            // loopback-only Host check (against DNS rebinding) is for a browser on this machine.
+            // The loopback-only Host check (against DNS rebinding) is for a browser on this
+            // machine; a trusted reverse proxy decides which host names reach us.
             guard: GuardConfig {
-                loopback_only: args.listen.ip().is_loopback() && !args.trust_proxy,
+                loopback_only: args.listen.ip().is_loopback(),
+                proxies: proxies.clone(),
             },
             auth: AuthConfig {
                 limits: SessionLimits {
@@ -52,7 +55,7 @@ impl HttpConfig {
                 secure_cookies: https || args.secure_cookies,
                 ..AuthConfig::default()
             },
-            trust_proxy: args.trust_proxy,
+            proxies,
             https,
             scenarios: args.scenarios.limits(),
         }
@@ -61,6 +64,7 @@ impl HttpConfig {
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_logging(&args.log)?;
+    args.validate()?;
     let (store, key_source) = crate::open_store::open(&args.store).await?;
     key_source.log();
     let options = LeptosOptions::builder()
@@ -147,7 +151,7 @@ pub fn router(options: LeptosOptions, store: SecretStore, config: HttpConfig) ->
     let sessions = SessionState {
         store: store.clone(),
         config: config.auth,
-        trust_proxy: config.trust_proxy,
+        proxies: config.proxies,
     };
     let auth = config.auth;
     // One run per core at a time: each holds a thread for up to the time limit.

@@ -8,17 +8,19 @@
 use app::auth::{AuthConfig, RequestAuth, csrf_matches, has_csrf_header};
 use app::store::SecretStore;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use std::net::SocketAddr;
+
+use crate::trusted_proxy::TrustedProxies;
 
 #[derive(Clone)]
 pub struct SessionState {
     pub store: SecretStore,
     pub config: AuthConfig,
-    /// Take the client address from X-Forwarded-For (behind a reverse proxy).
-    pub trust_proxy: bool,
+    /// The peers whose X-Forwarded-For names the client (`--trusted-proxy`).
+    pub proxies: TrustedProxies,
 }
 
 /// Pages anyone may open.
@@ -30,7 +32,7 @@ pub async fn layer(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let client_ip = client_ip(&request, state.trust_proxy);
+    let client_ip = client_ip(&request, &state.proxies);
     // Static assets, the health check and the Management API (which authenticates each call
     // itself and never reads a cookie) need nobody's session: no database query for them.
     if needs_no_session(request.uri().path()) {
@@ -137,30 +139,20 @@ fn percent_encode(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
-fn client_ip(request: &Request, trust_proxy: bool) -> Option<String> {
-    if trust_proxy && let Some(forwarded) = last_forwarded_for(request.headers()) {
-        return Some(forwarded);
-    }
-    request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip().to_string())
-}
-
-/// The address the nearest proxy saw: the last entry of the last X-Forwarded-For header.
-/// Earlier entries come from the client and prove nothing.
-fn last_forwarded_for(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get_all("x-forwarded-for").iter().next_back()?;
-    let last = value.to_str().ok()?.rsplit(',').next()?.trim();
-    last.parse::<std::net::IpAddr>()
-        .ok()
-        .map(|ip| ip.to_string())
+/// The TCP peer's address, or the one a trusted proxy forwarded; none without a peer (a
+/// request handed to the router in process).
+fn client_ip(request: &Request, proxies: &TrustedProxies) -> Option<String> {
+    let ConnectInfo(peer) = request.extensions().get::<ConnectInfo<SocketAddr>>()?;
+    Some(
+        proxies
+            .client_address(peer.ip(), request.headers())
+            .to_string(),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
 
     #[test]
     fn pages_are_what_is_not_an_asset_or_the_api() {
@@ -170,17 +162,5 @@ mod tests {
         assert!(!is_page(&Method::GET, "/pkg/strongroom.wasm"));
         assert!(!is_page(&Method::GET, "/platform_api/GetSecrets"));
         assert!(!is_page(&Method::GET, "/healthz"));
-    }
-
-    #[test]
-    fn only_the_last_forwarded_address_counts() {
-        let mut headers = HeaderMap::new();
-        headers.append(
-            "x-forwarded-for",
-            HeaderValue::from_static("1.2.3.4, 10.0.0.7"),
-        );
-        assert_eq!(last_forwarded_for(&headers).as_deref(), Some("10.0.0.7"));
-        headers.insert("x-forwarded-for", HeaderValue::from_static("not-an-ip"));
-        assert_eq!(last_forwarded_for(&headers), None);
     }
 }
