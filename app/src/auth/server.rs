@@ -3,6 +3,7 @@
 //! server functions read it from there.
 
 use super::client::{CSRF_COOKIE, CSRF_HEADER, HOST_PREFIX, SESSION_COOKIE};
+pub use crate::store::Throttle;
 use crate::store::{NewSession, SecretStore, Session, SessionLimits, StoreError};
 use axum::http::{HeaderMap, HeaderValue, header};
 
@@ -17,24 +18,6 @@ pub struct AuthConfig {
     /// proxy.
     pub secure_cookies: bool,
     pub throttle: Throttle,
-}
-
-/// Sign-in throttling: failures counted over a sliding window, per account and per address.
-#[derive(Clone, Copy, Debug)]
-pub struct Throttle {
-    pub window_secs: i64,
-    pub per_account: i64,
-    pub per_ip: i64,
-}
-
-impl Default for Throttle {
-    fn default() -> Self {
-        Throttle {
-            window_secs: 15 * 60,
-            per_account: 5,
-            per_ip: 20,
-        }
-    }
 }
 
 impl Default for AuthConfig {

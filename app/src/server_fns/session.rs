@@ -1,4 +1,5 @@
 //! Signing in and out, first-run setup, the password step-up, and changing one's password.
+//! The policy (limits, throttling, records) is the store's: these adapt it to HTTP.
 
 use leptos::prelude::*;
 
@@ -10,9 +11,9 @@ use crate::model::{Me, SetupStatus};
 use {
     super::errors::fail,
     super::guard::{Anyone, anyone, require},
-    crate::model::{AuditAction, Outcome, Permission, Source},
-    crate::store::{Actor, Event, THROTTLED_DETAIL, Target},
-    axum::http::{StatusCode, header},
+    crate::model::Permission,
+    crate::store::StoreError,
+    axum::http::{HeaderValue, StatusCode, header},
 };
 
 /// The signed-in user, or `None`.
@@ -31,9 +32,10 @@ pub async fn sign_in_state() -> Result<SetupStatus, PanelError> {
     })
 }
 
-/// Checks the password and starts a session (cookies set on the response). Every attempt is
-/// audited; after too many failures the account or address is refused for a while, with the
-/// same answer whether or not the password was right.
+/// Checks the password and starts a session (cookies set on the response). Every checked
+/// attempt is audited; after too many failures the account (from this address) or the
+/// address is refused for a while, with the same answer whether or not the password was
+/// right.
 #[server(endpoint = "sign_in", client = PanelClient)]
 pub async fn sign_in(username: String, password: String) -> Result<Me, PanelError> {
     let Anyone {
@@ -41,29 +43,22 @@ pub async fn sign_in(username: String, password: String) -> Result<Me, PanelErro
         config,
         auth,
     } = anyone()?;
-    let username = crate::validation::normalize_username(&username);
-    let actor = Actor::user(&username, Source::Panel, auth.client_ip.clone());
-    let attempt = |outcome, detail: &str| Event {
-        action: AuditAction::SignIn,
-        outcome,
-        target: Target::other(&username),
-        detail: detail.to_owned(),
-    };
-    if throttled(&store, &config, &username, auth.client_ip.as_deref()).await? {
-        store
-            .record_event(&actor, &attempt(Outcome::Failure, THROTTLED_DETAIL))
-            .await?;
-        return Err(throttled_error(&config));
-    }
-    let Some(user) = store.authenticate(&username, &password).await? else {
-        store
-            .record_event(&actor, &attempt(Outcome::Failure, ""))
-            .await?;
-        return Err(fail(StatusCode::UNAUTHORIZED, PanelError::SignInFailed));
-    };
-    let session = store.create_session(&user, &actor).await?;
-    set_cookies(config.session_cookies(&session));
-    Ok(user)
+    let signed_in = store
+        .sign_in(
+            &username,
+            &password,
+            auth.client_ip.as_deref(),
+            &config.throttle,
+        )
+        .await
+        .map_err(|err| match err {
+            // No account has such a name (or password): a malformed request, not a guess.
+            StoreError::Invalid { .. } => fail(StatusCode::BAD_REQUEST, err.into()),
+            StoreError::SignInFailed => fail(StatusCode::UNAUTHORIZED, PanelError::SignInFailed),
+            other => password_error(other),
+        })?;
+    set_cookies(config.session_cookies(&signed_in.session));
+    Ok(signed_in.user)
 }
 
 /// First run: the setup code from the server log creates the first Owner, who is then signed
@@ -79,15 +74,18 @@ pub async fn complete_setup(
         config,
         auth,
     } = anyone()?;
-    // Setup failures count like sign-in failures from this address, so the code cannot be
-    // guessed at speed.
-    if throttled(&store, &config, "", auth.client_ip.as_deref()).await? {
-        return Err(throttled_error(&config));
-    }
     let user = store
-        .complete_setup(&code, &username, &password, auth.client_ip.clone())
-        .await?;
-    let actor = Actor::user(&user.username, Source::Panel, auth.client_ip);
+        .complete_setup(
+            &code,
+            &username,
+            &password,
+            auth.client_ip.clone(),
+            &config.throttle,
+        )
+        .await
+        .map_err(password_error)?;
+    let actor =
+        crate::store::Actor::user(&user.username, crate::model::Source::Panel, auth.client_ip);
     let session = store.create_session(&user, &actor).await?;
     set_cookies(config.session_cookies(&session));
     Ok(user)
@@ -106,86 +104,46 @@ pub async fn sign_out() -> Result<(), PanelError> {
 }
 
 /// The step-up: the password again, which allows revealing and copying values for the next
-/// few minutes. Failures count towards sign-in throttling.
+/// few minutes. Wrong passwords are throttled per session.
 #[server(endpoint = "confirm_password", client = PanelClient)]
 pub async fn confirm_password(password: String) -> Result<(), PanelError> {
     let caller = require(Permission::ViewMetadata).await?;
-    let username = caller.session.user.username.clone();
-    let client_ip = caller.actor.client_ip.clone();
-    if throttled(
-        &caller.store,
-        &caller.config,
-        &username,
-        client_ip.as_deref(),
-    )
-    .await?
-    {
-        return Err(throttled_error(&caller.config));
-    }
-    if !caller
+    caller
         .store
-        .password_matches(caller.session.user.id, &password)
-        .await?
-    {
-        let failed = Event {
-            action: AuditAction::PasswordConfirm,
-            outcome: Outcome::Failure,
-            target: Target::other(&username),
-            detail: String::new(),
-        };
-        caller.store.record_event(&caller.actor, &failed).await?;
-        return Err(fail(
-            StatusCode::UNAUTHORIZED,
-            PanelError::Invalid {
-                field: crate::model::Field::Password,
-                message: "That is not your password.".into(),
-            },
-        ));
-    }
-    Ok(caller
-        .store
-        .confirm_password(&caller.session, &caller.actor)
-        .await?)
+        .confirm_password(
+            &caller.session,
+            &password,
+            &caller.actor,
+            &caller.config.throttle,
+        )
+        .await
+        .map_err(|err| match err {
+            StoreError::WrongPassword => fail(
+                StatusCode::UNAUTHORIZED,
+                PanelError::Invalid {
+                    field: crate::model::Field::Password,
+                    message: "That is not your password.".into(),
+                },
+            ),
+            other => password_error(other),
+        })
 }
 
 /// Any signed-in user changes their own password; their other sessions end.
 #[server(endpoint = "change_password", client = PanelClient)]
 pub async fn change_password(current: String, new: String) -> Result<(), PanelError> {
     let caller = require(Permission::ViewMetadata).await?;
-    let username = caller.session.user.username.clone();
-    let client_ip = caller.actor.client_ip.clone();
-    // A stolen session must not become a way to guess the password: wrong current passwords
-    // are audited and throttled like failed sign-ins.
-    if throttled(
-        &caller.store,
-        &caller.config,
-        &username,
-        client_ip.as_deref(),
-    )
-    .await?
-    {
-        return Err(throttled_error(&caller.config));
-    }
-    let result = caller
+    caller
         .store
         .change_own_password(
             &caller.actor,
-            caller.session.user.id,
+            &caller.session,
             &current,
             &new,
-            &caller.session.token_hash,
+            &caller.config.throttle,
         )
-        .await;
-    if let Err(crate::store::StoreError::WrongPassword) = result {
-        let failed = Event {
-            action: AuditAction::PasswordChange,
-            outcome: Outcome::Failure,
-            target: Target::other(&username),
-            detail: "wrong current password".to_owned(),
-        };
-        caller.store.record_event(&caller.actor, &failed).await?;
-    }
-    Ok(result?)
+        .await
+        .map_err(password_error)
 }
 
 #[cfg(feature = "ssr")]
@@ -197,27 +155,29 @@ fn set_cookies(cookies: [axum::http::HeaderValue; 2]) {
     }
 }
 
-/// Whether `username` or `client_ip` has had too many failed attempts lately.
+/// When a caller turned away because every core is busy with passwords should come back.
 #[cfg(feature = "ssr")]
-async fn throttled(
-    store: &crate::store::SecretStore,
-    config: &crate::auth::AuthConfig,
-    username: &str,
-    client_ip: Option<&str>,
-) -> Result<bool, PanelError> {
-    let limits = config.throttle;
-    let since = crate::model::Timestamp(chrono::Utc::now().timestamp() - limits.window_secs);
-    let (for_account, from_ip) = store.sign_in_failures(since, username, client_ip).await?;
-    Ok(for_account >= limits.per_account || from_ip >= limits.per_ip)
-}
+const BUSY_RETRY_SECS: i64 = 5;
 
+/// A store error of an operation that checks or hashes a password, as the panel sees it: a
+/// throttled attempt is a 429, a busy server a 503 (the server's state, not the caller's
+/// doing), and both say when to try again (`Retry-After`).
 #[cfg(feature = "ssr")]
-fn throttled_error(config: &crate::auth::AuthConfig) -> PanelError {
-    let minutes = (config.throttle.window_secs + 59) / 60;
-    fail(
-        StatusCode::TOO_MANY_REQUESTS,
-        PanelError::Throttled(format!(
-            "Too many failed attempts. Wait {minutes} minutes, then try again."
-        )),
-    )
+pub(super) fn password_error(err: StoreError) -> PanelError {
+    let retry = match err {
+        StoreError::Throttled { retry_after_secs } => {
+            Some((StatusCode::TOO_MANY_REQUESTS, retry_after_secs))
+        }
+        StoreError::Busy => Some((StatusCode::SERVICE_UNAVAILABLE, BUSY_RETRY_SECS)),
+        _ => None,
+    };
+    let error = PanelError::from(err);
+    if let Some((status, secs)) = retry {
+        let error = fail(status, error);
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.insert_header(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+        }
+        return error;
+    }
+    error
 }

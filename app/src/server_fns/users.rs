@@ -21,10 +21,11 @@ pub async fn create_user(
     role: Role,
 ) -> Result<UserSummary, PanelError> {
     let caller = super::guard::require(Permission::ManageUsers).await?;
-    Ok(caller
+    caller
         .store
         .create_user(&caller.actor, &username, &password, role)
-        .await?)
+        .await
+        .map_err(super::session::password_error)
 }
 
 #[server(endpoint = "set_user_role", client = PanelClient)]
@@ -45,14 +46,16 @@ pub async fn set_user_disabled(id: UserId, disabled: bool) -> Result<UserSummary
         .await?)
 }
 
-/// Sets a new password for someone; their sessions end.
+/// Sets a new password for someone; their sessions end, and so do the sign-in locks on
+/// their account.
 #[server(endpoint = "reset_user_password", client = PanelClient)]
 pub async fn reset_user_password(id: UserId, password: String) -> Result<(), PanelError> {
     let caller = super::guard::require(Permission::ManageUsers).await?;
-    Ok(caller
+    caller
         .store
         .reset_password(&caller.actor, id, &password)
-        .await?)
+        .await
+        .map_err(super::session::password_error)
 }
 
 /// An Owner locking themselves out by a slip is worse than asking another Owner.

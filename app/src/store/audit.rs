@@ -3,12 +3,12 @@
 //! at all. Nothing here ever sees a secret value.
 
 use super::{SecretStore, StoreError, now};
-use std::borrow::Cow;
 use crate::model::{
     ApplicationId, AuditAction, AuditEntry, AuditPage, AuditQuery, Outcome, SecretId, Source,
     Timestamp,
 };
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use std::borrow::Cow;
 
 /// Who is acting: a signed-in user, an API credential, or the server itself (the CLI).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -236,39 +236,9 @@ pub(super) async fn record_many(
     Ok(())
 }
 
-/// Failed password attempts (sign-in, step-up, password change, setup), except those refused
-/// by throttling (`$1`). Each query below is served by a partial index of migration 0007
-/// (reads are not in them); `the_audit_queries_use_their_indexes` checks that they still are.
-macro_rules! failures {
-    () => {
-        "action IN ('sign_in', 'password.confirm', 'password.change', 'setup') \
-         AND outcome = 'failure' AND detail <> $1"
-    };
-}
-
-/// The latest successful sign-in of an account (`audit_log_by_target`).
-pub(super) const LAST_SIGN_IN: &str = "SELECT MAX(at) FROM audit_log \
-     WHERE action = 'sign_in' AND outcome = 'success' AND target = $1 AND at >= $2";
-/// Failures for an account (`audit_log_by_target`).
-pub(super) const FAILURES_FOR_ACCOUNT: &str = concat!(
-    "SELECT COUNT(*) FROM audit_log WHERE ",
-    failures!(),
-    " AND target = $2 AND at >= $3"
-);
-/// Failures from an address (`audit_log_failures_by_ip`).
-pub(super) const FAILURES_FROM_ADDRESS: &str = concat!(
-    "SELECT COUNT(*) FROM audit_log WHERE ",
-    failures!(),
-    " AND client_ip = $2 AND at >= $3"
-);
-
 /// Page size of the Audit page when the query names none, and the most it may ask for.
 const DEFAULT_PAGE: i64 = 50;
 const MAX_PAGE: i64 = 500;
-
-/// A failed sign-in refused by throttling carries this detail and does not count as another
-/// failure, so a lock ends a fixed time after the last real attempt.
-pub const THROTTLED_DETAIL: &str = "throttled";
 
 #[derive(sqlx::FromRow)]
 struct AuditRow {
@@ -386,42 +356,5 @@ impl SecretStore {
         }
         sql.push(" ORDER BY id DESC LIMIT ").push_bind(limit + 1);
         sql
-    }
-
-    /// Failed password attempts (sign-in, step-up, password change, setup) since `since`: for `username`
-    /// (only those after its latest successful sign-in), and from `client_ip`. Attempts
-    /// refused by throttling do not count.
-    pub async fn sign_in_failures(
-        &self,
-        since: Timestamp,
-        username: &str,
-        client_ip: Option<&str>,
-    ) -> Result<(i64, i64), StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        let last_success: Option<i64> = sqlx::query_scalar(LAST_SIGN_IN)
-            .bind(username)
-            .bind(since.0)
-            .fetch_one(&mut *conn)
-            .await?;
-        // A failure in the same second as the success still counts (the safe side).
-        let from = last_success.map_or(since.0, |at| at.max(since.0));
-        let for_account: i64 = sqlx::query_scalar(FAILURES_FOR_ACCOUNT)
-            .bind(THROTTLED_DETAIL)
-            .bind(username)
-            .bind(from)
-            .fetch_one(&mut *conn)
-            .await?;
-        let from_ip: i64 = match client_ip {
-            Some(ip) => {
-                sqlx::query_scalar(FAILURES_FROM_ADDRESS)
-                    .bind(THROTTLED_DETAIL)
-                    .bind(ip)
-                    .bind(since.0)
-                    .fetch_one(&mut *conn)
-                    .await?
-            }
-            None => 0,
-        };
-        Ok((for_account, from_ip))
     }
 }

@@ -8,26 +8,31 @@ mod audit;
 mod audit_queue;
 pub mod crypto;
 mod error;
+mod passwords;
 mod read_cache;
 mod scenarios;
 mod secret_import;
 mod secrets;
 mod sessions;
+mod sign_in;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_auth;
+mod throttle;
 mod users;
 
 pub use access::VerifyingKey;
 pub use applications::{ApplicationFilter, Selection};
-pub use audit::{Actor, ActorKind, Event, THROTTLED_DETAIL, Target};
+pub use audit::{Actor, ActorKind, Event, Target};
 pub use crypto::{MasterKey, SecretValue};
 pub use error::{OpenError, StoreError};
 pub use scenarios::NewRun;
 pub use secrets::{ApplicationRef, NewSecret, SecretChanges, SecretFilter, SecretRef};
 pub use sessions::{NewSession, Session, SessionLimits};
+pub use sign_in::SignedIn;
 pub use sqlx::sqlite::SqliteConnectOptions;
+pub use throttle::Throttle;
 
 use sqlx::sqlite::{SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use std::str::FromStr;
@@ -52,6 +57,8 @@ pub struct StoreParts {
     reads: audit_queue::AuditQueue,
     /// What cached GetSecretValue reads need; checked at each read's audit commit.
     cache: Arc<read_cache::ReadCache>,
+    /// Every argon2 hash and check waits here for a core.
+    passwords: Arc<passwords::PasswordGate>,
 }
 
 /// The store's methods read its parts as `self.pool`, `self.master` and so on.
@@ -104,6 +111,7 @@ impl SecretStore {
             pool,
             master: Arc::new(master),
             account: Arc::new(Account::default()),
+            passwords: Arc::new(passwords::PasswordGate::per_core()),
         }));
         let existing_check = store.stored_key_check().await;
         if let Some(stored) = &existing_check {
@@ -153,6 +161,15 @@ impl SecretStore {
     pub fn with_account(self, account: Account) -> Self {
         SecretStore(Arc::new(StoreParts {
             account: Arc::new(account),
+            ..StoreParts::clone(&self.0)
+        }))
+    }
+
+    /// At most `at_once` password hashes run together (default: one per core); a check that
+    /// waited `queue_timeout` for its turn fails with `StoreError::Busy`.
+    pub fn with_password_queue(self, at_once: usize, queue_timeout: Duration) -> Self {
+        SecretStore(Arc::new(StoreParts {
+            passwords: Arc::new(passwords::PasswordGate::new(at_once, queue_timeout)),
             ..StoreParts::clone(&self.0)
         }))
     }

@@ -5,6 +5,7 @@ use super::audit::{self, Actor, Event, Target};
 use super::crypto;
 use super::{SecretStore, StoreError, now, parse_role};
 use crate::model::{AuditAction, Me, Timestamp, UserId};
+use sqlx::SqliteConnection;
 use zeroize::Zeroizing;
 
 /// A live session, as the request that presented its token sees it.
@@ -38,27 +39,13 @@ pub struct SessionLimits {
 const LAST_SEEN_RESOLUTION_SECS: i64 = 60;
 
 impl SecretStore {
-    /// Starts a session for a user who just proved their password; audited as a successful
-    /// sign-in.
+    /// Starts a session for a user who just proved their password (first-run setup; sign-in
+    /// goes through `sign_in`); audited as a successful sign-in.
     pub async fn create_session(&self, user: &Me, by: &Actor) -> Result<NewSession, StoreError> {
-        let token = crypto::new_token();
-        let csrf_token = crypto::new_token().to_string();
-        let now = now();
         let mut tx = self.write_transaction().await?;
-        sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, \
-             password_at) VALUES ($1, $2, $3, $4, $4, $4)",
-        )
-        .bind(crypto::hash_token(&token))
-        .bind(user.id.0)
-        .bind(&csrf_token)
-        .bind(now.0)
-        .execute(&mut *tx)
-        .await?;
-        let event = Event::success(AuditAction::SignIn, Target::other(&user.username));
-        audit::record(&mut tx, by, &event).await?;
+        let session = insert_session(&mut tx, user, by).await?;
         tx.commit().await?;
-        Ok(NewSession { token, csrf_token })
+        Ok(session)
     }
 
     /// The session `token` belongs to, if it is live: known, within both time limits, and its
@@ -105,27 +92,6 @@ impl SecretStore {
         }))
     }
 
-    /// Records that the session's user just typed their password (sign-in or step-up).
-    pub async fn confirm_password(&self, session: &Session, by: &Actor) -> Result<(), StoreError> {
-        let mut tx = self.write_transaction().await?;
-        sqlx::query("UPDATE sessions SET password_at = $1 WHERE token_hash = $2")
-            .bind(now().0)
-            .bind(&session.token_hash)
-            .execute(&mut *tx)
-            .await?;
-        audit::record(
-            &mut tx,
-            by,
-            &Event::success(
-                AuditAction::PasswordConfirm,
-                Target::other(&session.user.username),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// Sign-out: the token stops working at once, on every replica.
     pub async fn end_session(&self, session: &Session, by: &Actor) -> Result<(), StoreError> {
         let mut tx = self.write_transaction().await?;
@@ -155,4 +121,27 @@ impl SecretStore {
                 .rows_affected(),
         )
     }
+}
+
+/// Inserts a new session for `user` and its sign-in record, inside the caller's transaction.
+pub(super) async fn insert_session(
+    conn: &mut SqliteConnection,
+    user: &Me,
+    by: &Actor,
+) -> Result<NewSession, StoreError> {
+    let token = crypto::new_token();
+    let csrf_token = crypto::new_token().to_string();
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, \
+         password_at) VALUES ($1, $2, $3, $4, $4, $4)",
+    )
+    .bind(crypto::hash_token(&token))
+    .bind(user.id.0)
+    .bind(&csrf_token)
+    .bind(now().0)
+    .execute(&mut *conn)
+    .await?;
+    let event = Event::success(AuditAction::SignIn, Target::other(&user.username));
+    audit::record(conn, by, &event).await?;
+    Ok(NewSession { token, csrf_token })
 }

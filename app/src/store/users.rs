@@ -3,6 +3,7 @@
 
 use super::audit::{self, Actor, Event, Target};
 use super::crypto;
+use super::throttle::{self, Counter, Throttle};
 use super::{SecretStore, StoreError, is_unique_violation, now, parse_role};
 use crate::model::{AuditAction, Field, Me, Outcome, Role, Source, Timestamp, UserId, UserSummary};
 use crate::validation::{check_new_password, check_username, normalize_username};
@@ -37,28 +38,6 @@ fn checked_new_user(username: &str, password: &str) -> Result<String, StoreError
     check_username(username).map_err(|m| StoreError::invalid(Field::Username, m))?;
     check_new_password(password).map_err(|m| StoreError::invalid(Field::NewPassword, m))?;
     Ok(normalize_username(username))
-}
-
-/// argon2 takes tens of milliseconds of CPU: keep it off the async workers.
-async fn hash_password(password: &str) -> Result<String, StoreError> {
-    let password = zeroize::Zeroizing::new(password.to_owned());
-    tokio::task::spawn_blocking(move || crypto::hash_password(&password))
-        .await
-        .map_err(|e| StoreError::Corrupt(format!("password hashing task failed: {e}")))?
-        .map_err(StoreError::from)
-}
-
-async fn verify_password(password: &str, stored: Option<String>) -> bool {
-    let password = zeroize::Zeroizing::new(password.to_owned());
-    tokio::task::spawn_blocking(move || match stored {
-        Some(hash) => crypto::verify_password(&password, &hash),
-        None => {
-            crypto::waste_password_check(&password);
-            false
-        }
-    })
-    .await
-    .unwrap_or(false)
 }
 
 impl SecretStore {
@@ -101,7 +80,7 @@ impl SecretStore {
         .fetch_optional(&self.pool)
         .await?;
         let stored = row.as_ref().map(|(_, _, _, hash, _)| hash.clone());
-        if !verify_password(password, stored).await {
+        if !self.passwords.verify(password, stored).await? {
             return Ok(None);
         }
         match row {
@@ -122,7 +101,7 @@ impl SecretStore {
         role: Role,
     ) -> Result<UserSummary, StoreError> {
         let username = checked_new_user(username, password)?;
-        let hash = hash_password(password).await?;
+        let hash = self.passwords.hash(password).await?;
         let mut tx = self.write_transaction().await?;
         let user = insert_user(&mut tx, &username, &hash, role).await?;
         audit::record(
@@ -144,7 +123,7 @@ impl SecretStore {
         password: &str,
     ) -> Result<bool, StoreError> {
         let username = checked_new_user(username, password)?;
-        let hash = hash_password(password).await?;
+        let hash = self.passwords.hash(password).await?;
         let mut tx = self.write_transaction().await?;
         if user_count(&mut tx).await? > 0 {
             return Ok(false);
@@ -183,35 +162,48 @@ impl SecretStore {
     }
 
     /// The setup page: with the code from the log, creates the first Owner. The code works
-    /// once; a wrong code is recorded as a failed setup.
+    /// once; a wrong code is recorded as a failed setup and counts against the address. Once
+    /// users exist it refuses before anything else, and the password is hashed only after the
+    /// code proved right: a stranger's calls cost a read, not an argon2 hash.
     pub async fn complete_setup(
         &self,
         code: &str,
         username: &str,
         password: &str,
         client_ip: Option<String>,
+        policy: &Throttle,
     ) -> Result<Me, StoreError> {
         let username = checked_new_user(username, password)?;
-        let hash = hash_password(password).await?;
-        let actor = Actor::user(&username, Source::Panel, client_ip);
-        let mut tx = self.write_transaction().await?;
-        if user_count(&mut tx).await? > 0 {
+        if self.user_count().await? > 0 {
             return Err(StoreError::AlreadySetUp);
         }
-        let stored: Option<Vec<u8>> =
-            sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
-                .bind(SETUP_CODE_SETTING)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let address = Counter::address(client_ip.as_deref().unwrap_or(""), policy);
+        let attempt = self.reserve_attempt(vec![address], policy).await?;
+        let actor = Actor::user(&username, Source::Panel, client_ip);
         let typed = crypto::hash_token(&crypto::normalize_setup_code(code));
-        if !stored.is_some_and(|stored| crypto::hashes_match(&stored, &typed)) {
-            drop(tx);
+        if !self.setup_code_matches(&typed).await? {
             let failed = Event {
                 outcome: Outcome::Failure,
                 ..Event::success(AuditAction::Setup, Target::other(&username))
             }
-            .with_detail("wrong setup code");
+            .with_detail(attempt.failure_detail("wrong setup code", policy));
             self.record_event(&actor, &failed).await?;
+            return Err(StoreError::WrongSetupCode);
+        }
+        let hash = match self.passwords.hash(password).await {
+            Ok(hash) => hash,
+            Err(e) => {
+                attempt.refund(self).await;
+                return Err(e);
+            }
+        };
+        // Checked again under the write lock: another setup may have finished meanwhile.
+        let mut tx = self.write_transaction().await?;
+        if user_count(&mut tx).await? > 0 {
+            return Err(StoreError::AlreadySetUp);
+        }
+        let stored = stored_setup_code(&mut tx).await?;
+        if !stored.is_some_and(|stored| crypto::hashes_match(&stored, &typed)) {
             return Err(StoreError::WrongSetupCode);
         }
         let user = insert_user(&mut tx, &username, &hash, Role::Owner).await?;
@@ -222,12 +214,19 @@ impl SecretStore {
             &Event::success(AuditAction::Setup, Target::other(&username)),
         )
         .await?;
+        attempt.settle_success(&mut tx).await?;
         tx.commit().await?;
         Ok(Me {
             id: user.id,
             username: user.username,
             role: user.role,
         })
+    }
+
+    async fn setup_code_matches(&self, typed: &[u8]) -> Result<bool, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let stored = stored_setup_code(&mut conn).await?;
+        Ok(stored.is_some_and(|stored| crypto::hashes_match(&stored, typed)))
     }
 
     pub async fn set_user_role(
@@ -292,7 +291,8 @@ impl SecretStore {
         Ok(user)
     }
 
-    /// An Owner sets someone's password; their sessions end, so the old one is useless at once.
+    /// An Owner sets someone's password; their sessions end, so the old one is useless at once,
+    /// and every sign-in lock on the account ends.
     pub async fn reset_password(
         &self,
         by: &Actor,
@@ -300,11 +300,13 @@ impl SecretStore {
         password: &str,
     ) -> Result<(), StoreError> {
         check_new_password(password).map_err(|m| StoreError::invalid(Field::NewPassword, m))?;
-        let hash = hash_password(password).await?;
+        let hash = self.passwords.hash(password).await?;
         let mut tx = self.write_transaction().await?;
         let user = fetch_user(&mut tx, id).await?;
         set_password_hash(&mut tx, id, &hash).await?;
         end_sessions(&mut tx, id, None).await?;
+        // The way back in for someone locked out by strangers' guesses.
+        throttle::clear_account(&mut tx, &user.username).await?;
         audit::record(
             &mut tx,
             by,
@@ -316,53 +318,6 @@ impl SecretStore {
         .await?;
         tx.commit().await?;
         Ok(())
-    }
-
-    /// A user changes their own password, proving the current one. Their other sessions end;
-    /// `keep_session` (the one making the change) stays.
-    pub async fn change_own_password(
-        &self,
-        by: &Actor,
-        id: UserId,
-        current: &str,
-        new: &str,
-        keep_session: &[u8],
-    ) -> Result<(), StoreError> {
-        check_new_password(new).map_err(|m| StoreError::invalid(Field::NewPassword, m))?;
-        let stored: Option<String> =
-            sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
-                .bind(id.0)
-                .fetch_optional(&self.pool)
-                .await?;
-        if stored.is_none() {
-            return Err(StoreError::UserNotFound);
-        }
-        if !verify_password(current, stored).await {
-            return Err(StoreError::WrongPassword);
-        }
-        let hash = hash_password(new).await?;
-        let mut tx = self.write_transaction().await?;
-        let user = fetch_user(&mut tx, id).await?;
-        set_password_hash(&mut tx, id, &hash).await?;
-        end_sessions(&mut tx, id, Some(keep_session)).await?;
-        audit::record(
-            &mut tx,
-            by,
-            &Event::success(AuditAction::PasswordChange, Target::other(&user.username)),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Checks a signed-in user's password again (the step-up before a reveal).
-    pub async fn password_matches(&self, id: UserId, password: &str) -> Result<bool, StoreError> {
-        let stored: Option<String> =
-            sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1 AND disabled = 0")
-                .bind(id.0)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(stored.is_some() && verify_password(password, stored).await)
     }
 }
 
@@ -427,7 +382,7 @@ async fn require_an_owner(conn: &mut SqliteConnection) -> Result<(), StoreError>
     Ok(())
 }
 
-async fn set_password_hash(
+pub(super) async fn set_password_hash(
     conn: &mut SqliteConnection,
     id: UserId,
     hash: &str,
@@ -453,6 +408,15 @@ pub(super) async fn end_sessions(
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+async fn stored_setup_code(conn: &mut SqliteConnection) -> Result<Option<Vec<u8>>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+            .bind(SETUP_CODE_SETTING)
+            .fetch_optional(&mut *conn)
+            .await?,
+    )
 }
 
 async fn clear_setup_code(conn: &mut SqliteConnection) -> Result<(), StoreError> {
