@@ -234,6 +234,9 @@ pub struct ServeArgs {
     #[arg(long, env = "STRONGROOM_TRUST_PROXY", hide = true)]
     pub trust_proxy: bool,
 
+    #[command(flatten)]
+    pub http: HttpLimitArgs,
+
     /// A session unused for this many seconds ends.
     #[arg(long, env = "STRONGROOM_SESSION_IDLE_SECS", default_value_t = 1800, value_parser = clap::value_parser!(i64).range(60..))]
     pub session_idle_secs: i64,
@@ -266,9 +269,47 @@ impl ServeArgs {
              peer. List the reverse proxies' addresses instead, for example \
              --trusted-proxy 127.0.0.1/32 (STRONGROOM_TRUSTED_PROXY)"
         );
+        let (request, scenario) = (self.http.request_timeout_secs, self.scenarios.timeout_secs);
+        anyhow::ensure!(
+            request > scenario,
+            "STRONGROOM_REQUEST_TIMEOUT_SECS / --request-timeout-secs ({request}) must be longer \
+             than STRONGROOM_SCENARIO_TIMEOUT_SECS / --scenario-timeout-secs ({scenario}): a \
+             scenario run from the panel is one request. Raise the first or lower the second"
+        );
         Ok(())
     }
 }
+
+/// How long and how much one connection or request may take, so that strangers cannot hold
+/// the listener open (slow or idle connections, endless uploads).
+#[derive(Args, Debug, Clone)]
+pub struct HttpLimitArgs {
+    /// A connection must send a complete request header within this many seconds: from
+    /// connecting (or the end of its previous response) to the blank line. Slow and idle
+    /// connections are closed; it also bounds the TLS handshake.
+    #[arg(long, env = "STRONGROOM_HEADER_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub header_timeout_secs: u64,
+
+    /// A request must be answered within this many seconds, reading its body included
+    /// (otherwise 408). A response the client stops reading for this long is cut off too.
+    /// Must be longer than --scenario-timeout-secs.
+    #[arg(long, env = "STRONGROOM_REQUEST_TIMEOUT_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(2..=7200))]
+    pub request_timeout_secs: u64,
+
+    /// At most this many connections at once; a connection beyond it is closed at once.
+    /// Default: 1024, or fewer if the open-file limit (`ulimit -n`) leaves too little room.
+    #[arg(long, env = "STRONGROOM_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: Option<u32>,
+
+    /// The largest request body accepted, in bytes, on every route (larger: 413). At least
+    /// 2 MiB, which the panel's largest request needs (a scenario of 256 K characters).
+    #[arg(long, env = "STRONGROOM_MAX_BODY_BYTES", default_value_t = 4 * MIB, value_parser = clap::value_parser!(u64).range(MIN_BODY_BYTES..=1024 * MIB))]
+    pub max_body_bytes: u64,
+}
+
+const MIB: u64 = 1024 * 1024;
+/// A scenario's code is up to 256 K characters; as JSON, escapes make that up to ~1.5 MiB.
+const MIN_BODY_BYTES: u64 = 2 * MIB;
 
 /// Where the data lives: every command that opens the store takes these.
 #[derive(Args, Debug, Clone)]
@@ -486,6 +527,49 @@ mod tests {
         assert!(err.to_string().contains("timeout"), "{err}");
         let cli = Cli::try_parse_from(["strongroom"]).unwrap();
         assert_eq!(cli.serve.scenarios.limits().wall_clock.as_secs(), 10);
+    }
+
+    #[test]
+    fn http_limits_have_defaults_and_refuse_zero() {
+        let cli = Cli::try_parse_from(["strongroom"]).unwrap();
+        let http = &cli.serve.http;
+        assert_eq!(
+            (
+                http.header_timeout_secs,
+                http.request_timeout_secs,
+                http.max_connections,
+                http.max_body_bytes
+            ),
+            (10, 60, None, 4 * MIB)
+        );
+        assert!(cli.serve.validate().is_ok());
+        for (flag, bad) in [
+            ("--header-timeout-secs", "0"),
+            ("--request-timeout-secs", "0"),
+            ("--max-connections", "0"),
+            ("--max-body-bytes", "1000"),
+            ("--max-body-bytes", "99999999999"),
+        ] {
+            let err = Cli::try_parse_from(["strongroom", flag, bad]).unwrap_err();
+            assert!(err.to_string().contains(flag), "{flag} {bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_request_must_outlast_a_scenario_run() {
+        let cli = Cli::try_parse_from([
+            "strongroom",
+            "--scenario-timeout-secs",
+            "60",
+            "--request-timeout-secs",
+            "60",
+        ])
+        .unwrap();
+        let err = cli.serve.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("--request-timeout-secs (60)") && err.contains("--scenario-timeout-secs"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -3,10 +3,12 @@
 #![recursion_limit = "256"]
 
 mod cli;
+mod listener;
 mod master_key;
 mod open_store;
 mod platform_api;
 mod request_guard;
+mod request_limits;
 mod scenario;
 mod secret_cli;
 mod security_headers;

@@ -6,6 +6,7 @@ use app::scenario::ScenarioRunner;
 use app::store::{SecretStore, SessionLimits};
 use app::{App, shell};
 use axum::body::Body;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::{Router, middleware};
 use axum_server::tls_rustls::RustlsConfig;
@@ -19,8 +20,10 @@ use tower_http::map_response_body::MapResponseBodyLayer;
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::ServeArgs;
+use crate::listener::{self, ListenerConfig};
 use crate::platform_api;
 use crate::request_guard::{self, GuardConfig};
+use crate::request_limits::{self, RequestLimits};
 use crate::security_headers::{self, HeaderConfig};
 use crate::session_layer::{self, SessionState};
 use crate::trusted_proxy::TrustedProxies;
@@ -33,13 +36,14 @@ pub struct HttpConfig {
     pub proxies: TrustedProxies,
     pub https: bool,
     pub scenarios: app::scenario::Limits,
+    pub limits: RequestLimits,
 }
 
 impl HttpConfig {
-    fn from_args(args: &ServeArgs) -> Self {
+    fn from_args(args: &ServeArgs) -> anyhow::Result<Self> {
         let https = args.tls_cert.is_some();
         let proxies = TrustedProxies::new(&args.trusted_proxy);
-        HttpConfig {
+        Ok(HttpConfig {
             // The loopback-only Host check (against DNS rebinding) is for a browser on this
             // machine; a trusted reverse proxy decides which host names reach us.
             guard: GuardConfig {
@@ -58,13 +62,20 @@ impl HttpConfig {
             proxies,
             https,
             scenarios: args.scenarios.limits(),
-        }
+            limits: RequestLimits {
+                timeout: Duration::from_secs(args.http.request_timeout_secs),
+                max_body_bytes: usize::try_from(args.http.max_body_bytes)
+                    .context("--max-body-bytes is too large for this machine")?,
+            },
+        })
     }
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_logging(&args.log)?;
     args.validate()?;
+    let config = HttpConfig::from_args(&args)?;
+    let listener_config = ListenerConfig::from_args(&args.http)?;
     let (store, key_source) = crate::open_store::open(&args.store).await?;
     key_source.log();
     let options = LeptosOptions::builder()
@@ -76,7 +87,6 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .hash_files(asset_names_are_hashed())
         .build();
     check_assets(&options);
-    let config = HttpConfig::from_args(&args);
     first_user(&store, &args).await?;
     spawn_session_cleanup(store.clone(), config.auth.limits);
     let app = router(options, store.clone(), config)
@@ -97,13 +107,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         ),
         _ => None,
     };
-    let listener = std::net::TcpListener::bind(args.listen).with_context(|| {
+    let socket = std::net::TcpListener::bind(args.listen).with_context(|| {
         format!(
             "cannot listen on {} (STRONGROOM_LISTEN / --listen)",
             args.listen
         )
     })?;
-    listener.set_nonblocking(true)?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(
         "Strongroom is serving the control panel at {scheme}://{0} and the Management API at \
@@ -117,29 +126,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             args.listen
         );
     }
-    match tls {
-        Some(config) => {
-            let handle = axum_server::Handle::new();
-            tokio::spawn({
-                let handle = handle.clone();
-                async move {
-                    shutdown_signal().await;
-                    handle.graceful_shutdown(Some(Duration::from_secs(10)));
-                }
-            });
-            axum_server::from_tcp_rustls(listener, config)?
-                .handle(handle)
-                .serve(app)
-                .await
-                .context("the server stopped with an error")?;
-        }
-        None => {
-            axum::serve(tokio::net::TcpListener::from_std(listener)?, app)
-                .with_graceful_shutdown(shutdown_signal())
-                .await
-                .context("the server stopped with an error")?;
-        }
-    }
+    listener::serve(socket, tls, listener_config, app, shutdown_signal()).await?;
     store.close().await;
     tracing::info!("Strongroom stopped");
     Ok(())
@@ -182,14 +169,26 @@ pub fn router(options: LeptosOptions, store: SecretStore, config: HttpConfig) ->
         )
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options)
-        // Outermost last: the guard refuses foreign requests before anything else runs.
+        // Outermost last: the guard refuses foreign requests before anything but the clock runs.
         .layer(middleware::from_fn_with_state(
             sessions,
             session_layer::layer,
         ))
+        // A body too large reaches no handler and no database query. Extractors (the server
+        // functions') get the same limit instead of axum's own 2 MiB.
+        .layer(DefaultBodyLimit::max(config.limits.max_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            config.limits,
+            request_limits::body_limit,
+        ))
         .layer(middleware::from_fn_with_state(
             config.guard,
             request_guard::guard,
+        ))
+        // The clock covers everything below, reading the body included.
+        .layer(middleware::from_fn_with_state(
+            config.limits,
+            request_limits::timeout,
         ))
         .layer(middleware::from_fn_with_state(
             HeaderConfig {

@@ -201,7 +201,11 @@ async fn a_new_data_directory_and_its_key_file_are_private() {
 /// The permission bits of `path`, in octal.
 fn mode(path: &std::path::Path) -> String {
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let mode = std::fs::metadata(path)
+        .expect("file metadata")
+        .permissions()
+        .mode()
+        & 0o777;
     format!("{mode:04o}")
 }
 
