@@ -55,6 +55,11 @@ const escapes: [string, string][] = [
   ['two slashes', '//evil.example'],
   ['two encoded slashes', '%2F%2Fevil.example'],
   ['a full URL', 'http%3A%2F%2Fevil.example%2F'],
+  // The parser removes dot segments, which can leave `//` behind.
+  ['a dot segment', '%2F.%2F%2Fevil.example'],
+  ['a dot-dot segment', '%2Fx%2F..%2F%2Fevil.example'],
+  ['an encoded dot segment', '%2F%252e%2F%2Fevil.example'],
+  ['an encoded dot-dot segment', '%2Fx%2F%252E%252e%2F%2Fevil.example'],
 ];
 
 for (const [what, query] of escapes) {

@@ -34,12 +34,21 @@ pub fn reload_to(path: &str) {
 /// judged as the browser's URL parser will read it: that parser drops tabs and newlines
 /// anywhere (`/\t/evil.example` becomes `//evil.example`, another host) and reads `\` as `/`.
 /// So those are dropped here too, and any other control character, a start other than one
-/// `/`, or a backslash anywhere gives the home page instead.
+/// `/`, or a backslash anywhere gives the home page instead. The parser also removes `.` and
+/// `..` segments (`%2e` counts as `.`): `/x/..//evil.example` becomes `//evil.example`, so the
+/// path part (before `?`/`#`) may hold neither such a segment nor an empty one (`//`).
 pub fn safe_next(next: Option<String>) -> String {
     next.map(|n| n.replace(['\t', '\n', '\r'], ""))
         .filter(|n| {
+            let path = n.split(['?', '#']).next().unwrap_or_default();
             n.starts_with('/')
-                && !n.starts_with("//")
+                && !path.contains("//")
+                && !path.split('/').any(|s| {
+                    matches!(
+                        s.to_ascii_lowercase().replace("%2e", ".").as_str(),
+                        "." | ".."
+                    )
+                })
                 && !n.contains('\\')
                 && !n.contains(char::is_control)
         })
@@ -88,6 +97,27 @@ mod tests {
         ] {
             assert_eq!(safe_next(Some(next.into())), "/", "{next:?}");
         }
+        // Dot segments go before the browser resolves the path: any of them could leave `//`.
+        for next in [
+            "/.//evil.example",
+            "/x/..//evil.example",
+            "/%2e//evil.example",
+            "/%2E//evil.example",
+            "/x/%2e%2E//evil.example",
+            "/x/.%2e//evil.example",
+            "/x//evil.example",
+            "/./users",
+            "/users/..",
+            "/x/\t..//evil.example",
+        ] {
+            assert_eq!(safe_next(Some(next.into())), "/", "{next:?}");
+        }
+        // Only the path part counts: a query or fragment may hold `//` and dots.
+        assert_eq!(
+            safe_next(Some("/users?back=//x/../y#a//b".into())),
+            "/users?back=//x/../y#a//b"
+        );
+        assert_eq!(safe_next(Some("/a.b/..c/.d".into())), "/a.b/..c/.d");
         // Dropped, as the browser drops them: the same page on this site.
         assert_eq!(safe_next(Some("/us\ters".into())), "/users");
         assert_eq!(safe_next(Some("/users\n".into())), "/users");
