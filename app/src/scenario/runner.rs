@@ -1,18 +1,20 @@
 //! Runs a stored scenario: loads it, runs it in the sandbox, and records the run. The panel and
 //! the command line both come through here, with the sandbox in a worker process (see
-//! `worker`); tests of the store may run it in process, on a blocking thread.
+//! `worker`). A runner without a worker program refuses every run: the sandbox never runs in
+//! the server's process, next to the master key, except in this crate's own unit tests.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-use tokio::runtime::Handle;
 use tokio::sync::Semaphore;
 
-use super::runtime::{self, Limits, RunContext, RunHost};
+#[cfg(test)]
+use super::runtime::{self, RunHost};
+use super::runtime::{Limits, RunContext};
 use super::worker::{self, SecretLookup};
 use crate::model::{ApplicationId, RunDetail, ScenarioId, Source, Timestamp};
-use crate::store::{Actor, NewRun, SecretStore, SecretValue, StoreError};
+use crate::store::{Actor, ActorKind, NewRun, SecretStore, SecretValue, StoreError};
 
 /// Cheap to clone: the store, the limits, the shared count of free run slots and who holds
 /// how many of them.
@@ -30,21 +32,38 @@ pub struct ScenarioRunner {
 #[derive(Debug)]
 struct UserRuns {
     cap: usize,
-    going: Mutex<HashMap<String, usize>>,
+    going: Mutex<HashMap<Who, usize>>,
+}
+
+/// Whose run it is: the kind of actor and its name, so that a user and a service account (or
+/// the CLI) that share a name do not share a cap.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Who(&'static str, String);
+
+impl Who {
+    fn of(actor: &Actor) -> Self {
+        let kind = match actor.kind {
+            ActorKind::User(_) => "user",
+            ActorKind::ServiceAccount(_) => "service_account",
+            ActorKind::ApiKey => "api_key",
+            ActorKind::System(_) => "system",
+        };
+        Who(kind, actor.name().to_owned())
+    }
 }
 
 impl UserRuns {
     /// One more run for `who`, or `None` if they are at the cap.
-    fn start(self: &Arc<Self>, who: &str) -> Option<UserRun> {
+    fn start(self: &Arc<Self>, who: Who) -> Option<UserRun> {
         let mut going = self.going.lock().unwrap_or_else(|e| e.into_inner());
-        let count = going.entry(who.to_owned()).or_default();
+        let count = going.entry(who.clone()).or_default();
         if *count >= self.cap {
             return None;
         }
         *count += 1;
         Some(UserRun {
             runs: Arc::clone(self),
-            who: who.to_owned(),
+            who,
         })
     }
 }
@@ -52,7 +71,7 @@ impl UserRuns {
 /// One person's run; dropping it gives the run back.
 struct UserRun {
     runs: Arc<UserRuns>,
-    who: String,
+    who: Who,
 }
 
 impl Drop for UserRun {
@@ -70,10 +89,14 @@ impl Drop for UserRun {
 /// Where the sandbox runs.
 #[derive(Clone, Debug)]
 enum Isolation {
-    /// On a blocking thread of this process. Nothing can stop a builtin that never polls the
-    /// interrupt hook there, so this is for tests.
+    /// Nowhere: no worker program was given, and the server's own process (which holds the
+    /// master key) is no place for a script. Every run is refused.
+    Refused,
+    /// On a blocking thread of this process, unconfined, and nothing can stop a builtin that
+    /// never polls the interrupt hook there: only for this crate's unit tests.
+    #[cfg(test)]
     InProcess,
-    /// In `program scenario-worker`, killed at the deadline.
+    /// In `program scenario-worker`, confined, and killed at the deadline.
     Worker(PathBuf),
 }
 
@@ -110,8 +133,15 @@ impl ScenarioRunner {
                 cap,
                 going: Mutex::new(HashMap::new()),
             }),
-            isolation: Isolation::InProcess,
+            isolation: Isolation::Refused,
         }
+    }
+
+    /// Runs each scenario on a blocking thread of the test process.
+    #[cfg(test)]
+    pub(super) fn in_process(mut self) -> Self {
+        self.isolation = Isolation::InProcess;
+        self
     }
 
     /// Runs each scenario in `program scenario-worker` (the server binary itself).
@@ -131,13 +161,13 @@ impl ScenarioRunner {
 
     /// How many runs `who` has going (or waiting for a slot).
     #[cfg(test)]
-    pub(super) fn runs_going(&self, who: &str) -> usize {
+    pub(super) fn runs_going(&self, who: &Actor) -> usize {
         let going = self
             .per_user
             .going
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        going.get(who).copied().unwrap_or(0)
+        going.get(&Who::of(who)).copied().unwrap_or(0)
     }
 
     /// Runs scenario `id` of `app` for `by` and records the run. Secret reads are audited
@@ -148,12 +178,16 @@ impl ScenarioRunner {
         app: ApplicationId,
         id: ScenarioId,
     ) -> Result<RunDetail, RunError> {
+        // Before anything is read or a slot taken.
+        if let Isolation::Refused = self.isolation {
+            return Err(no_worker());
+        }
         let application = self.store.get_application(app).await?;
         let scenario = self.store.get_scenario(app, id).await?;
         // Refused at once, not queued: a queue would still let one person fill every slot.
         let user_run = self
             .per_user
-            .start(by.name())
+            .start(Who::of(by))
             .ok_or(RunError::UserBusy(self.per_user.cap))?;
         // Waits at most one run's length for a slot.
         let slot = tokio::time::timeout(self.limits.wall_clock, self.slots.clone().acquire_owned())
@@ -180,6 +214,7 @@ impl ScenarioRunner {
         let started = Timestamp(chrono::Utc::now().timestamp());
         let clock = Instant::now();
         let report = match &self.isolation {
+            Isolation::Refused => return Err(no_worker()),
             Isolation::Worker(program) => {
                 let mut secrets = secrets;
                 let report =
@@ -187,10 +222,11 @@ impl ScenarioRunner {
                 drop((slot, user_run));
                 report
             }
+            #[cfg(test)]
             Isolation::InProcess => {
                 let host = BlockingSecrets {
                     secrets,
-                    handle: Handle::current(),
+                    handle: tokio::runtime::Handle::current(),
                 };
                 // The slots go with the thread: a dropped request does not free them early.
                 tokio::task::spawn_blocking(move || {
@@ -227,6 +263,14 @@ impl ScenarioRunner {
     }
 }
 
+fn no_worker() -> RunError {
+    tracing::error!("a scenario run was refused: this runner has no worker program");
+    RunError::Engine(
+        "this server has no scenario worker, so scenarios cannot run here; see the server log"
+            .into(),
+    )
+}
+
 /// The store as a scenario sees it: only `app`'s secrets, each read audited.
 struct StoreSecrets {
     store: SecretStore,
@@ -250,11 +294,13 @@ impl SecretLookup for StoreSecrets {
 }
 
 /// `StoreSecrets` for the in-process sandbox, which calls from a blocking thread.
+#[cfg(test)]
 struct BlockingSecrets {
     secrets: StoreSecrets,
-    handle: Handle,
+    handle: tokio::runtime::Handle,
 }
 
+#[cfg(test)]
 impl RunHost for BlockingSecrets {
     fn secret_value(&mut self, name: &str) -> Result<Option<SecretValue>, String> {
         self.handle.block_on(self.secrets.lookup(name))

@@ -26,7 +26,7 @@ async fn fixture() -> Fixture {
     let store = SecretStore::open(&url, MasterKey::from_bytes(&[9; 32]).expect("key"))
         .await
         .expect("store");
-    let runner = ScenarioRunner::new(store.clone(), Limits::default(), 2);
+    let runner = ScenarioRunner::new(store.clone(), Limits::default(), 2).in_process();
     Fixture {
         store,
         runner,
@@ -272,7 +272,7 @@ async fn one_person_cannot_hold_every_run_slot() {
         ..Limits::default()
     };
     // Two slots, one per person.
-    let runner = ScenarioRunner::new(f.store.clone(), limits, 2);
+    let runner = ScenarioRunner::new(f.store.clone(), limits, 2).in_process();
     let app = app_with(&f.store, "calls", &[]).await;
     let spin = scenario(&f.store, app, "spin", "for (;;) {}").await;
     let quick = scenario(&f.store, app, "quick", "VoxEngine.terminate();").await;
@@ -281,7 +281,7 @@ async fn one_person_cannot_hold_every_run_slot() {
         let runner = runner.clone();
         async move { runner.run(&alice(), app, spin).await }
     });
-    while runner.runs_going("alice") == 0 {
+    while runner.runs_going(&alice()) == 0 {
         tokio::task::yield_now().await;
     }
     let refused = runner.run(&alice(), app, quick).await;
@@ -297,7 +297,7 @@ async fn one_person_cannot_hold_every_run_slot() {
 
     let spun = first.await.expect("task").expect("alice's first run");
     assert_eq!(spun.summary.status, RunStatus::TimedOut);
-    assert_eq!(runner.runs_going("alice"), 0, "the run was given back");
+    assert_eq!(runner.runs_going(&alice()), 0, "the run was given back");
     let again = runner.run(&alice(), app, quick).await.expect("alice again");
     assert_eq!(again.summary.status, RunStatus::Terminated);
 }
@@ -317,4 +317,56 @@ async fn by_default_one_person_gets_half_the_slots() {
         ScenarioRunner::new(f.store.clone(), set, 2).runs_per_user(),
         3
     );
+}
+
+#[tokio::test]
+async fn without_a_worker_program_nothing_runs() {
+    let f = fixture().await;
+    // As a server that could not locate its own binary would build it.
+    let runner = ScenarioRunner::new(f.store.clone(), Limits::default(), 2);
+    let app = app_with(&f.store, "calls", &[("test", "v")]).await;
+    let id = scenario(&f.store, app, "reader", READ_TEST).await;
+    match runner.run(&alice(), app, id).await {
+        Err(err @ RunError::Engine(_)) => {
+            assert!(err.to_string().contains("no scenario worker"), "{err}")
+        }
+        other => panic!("a run without a worker was not refused: {other:?}"),
+    }
+    assert!(reads(&f.store).await.is_empty(), "no secret was read");
+    let runs = f.store.list_runs(app, id).await.expect("runs");
+    assert!(runs.is_empty(), "nothing ran, so nothing is recorded");
+}
+
+#[tokio::test]
+async fn a_user_and_a_service_account_of_one_name_have_a_cap_each() {
+    let f = fixture().await;
+    let limits = Limits {
+        wall_clock: Duration::from_secs(3),
+        runs_per_user: Some(1),
+        ..Limits::default()
+    };
+    let runner = ScenarioRunner::new(f.store.clone(), limits, 2).in_process();
+    let app = app_with(&f.store, "calls", &[]).await;
+    let spin = scenario(&f.store, app, "spin", "for (;;) {}").await;
+    let quick = scenario(&f.store, app, "quick", "VoxEngine.terminate();").await;
+    let account = Actor {
+        kind: crate::store::ActorKind::ServiceAccount("alice".into()),
+        ..alice()
+    };
+
+    let first = tokio::spawn({
+        let runner = runner.clone();
+        async move { runner.run(&alice(), app, spin).await }
+    });
+    while runner.runs_going(&alice()) == 0 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(runner.runs_going(&account), 0);
+    let by_account = runner
+        .run(&account, app, quick)
+        .await
+        .expect("the service account's run");
+    assert_eq!(by_account.summary.status, RunStatus::Terminated);
+    let spun = first.await.expect("task").expect("alice's run");
+    assert_eq!(spun.summary.status, RunStatus::TimedOut);
 }
