@@ -276,6 +276,14 @@ impl ServeArgs {
              than STRONGROOM_SCENARIO_TIMEOUT_SECS / --scenario-timeout-secs ({scenario}): a \
              scenario run from the panel is one request. Raise the first or lower the second"
         );
+        // A sign-in cut off by the request timeout while it queues for argon2 would keep its
+        // counted attempt; one that waits out the queue gets 503 and its attempt back.
+        let queue = app::store::PASSWORD_QUEUE_TIMEOUT.as_secs();
+        anyhow::ensure!(
+            request > queue,
+            "STRONGROOM_REQUEST_TIMEOUT_SECS / --request-timeout-secs ({request}) must be longer \
+             than the {queue} s a sign-in may wait for its password check"
+        );
         Ok(())
     }
 }
@@ -568,6 +576,23 @@ mod tests {
         let err = cli.serve.validate().unwrap_err().to_string();
         assert!(
             err.contains("--request-timeout-secs (60)") && err.contains("--scenario-timeout-secs"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_request_must_outlast_the_password_queue() {
+        let cli = Cli::try_parse_from([
+            "strongroom",
+            "--scenario-timeout-secs",
+            "1",
+            "--request-timeout-secs",
+            "5",
+        ])
+        .unwrap();
+        let err = cli.serve.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("--request-timeout-secs (5)") && err.contains("password check"),
             "{err}"
         );
     }

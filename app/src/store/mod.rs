@@ -9,6 +9,8 @@ mod audit_queue;
 pub mod crypto;
 mod error;
 mod passwords;
+/// How long a sign-in waits for an argon2 turn before it is answered 503.
+pub use passwords::DEFAULT_QUEUE_TIMEOUT as PASSWORD_QUEUE_TIMEOUT;
 mod read_cache;
 mod scenarios;
 mod secret_import;
