@@ -36,6 +36,25 @@ const ACCOUNT_ADDRESS: &str = "account_address";
 const ADDRESS: &str = "address";
 const SESSION: &str = "session";
 
+/// The part of a client address that a counter keys on. One holder of an IPv6 /64 has 2^64
+/// addresses, so a counter per address would give them a fresh one per request: an IPv6
+/// address counts as its /64. IPv4 (and IPv4-mapped IPv6) is the whole address; a string that
+/// is not an address is kept as it is.
+fn address_key(client_ip: &str) -> String {
+    use std::net::IpAddr;
+    match client_ip.parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        Err(_) => client_ip.to_owned(),
+    }
+}
+
 /// One row of `sign_in_throttle` and its limit.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct Counter {
@@ -49,7 +68,10 @@ impl Counter {
     pub(super) fn account(username: &str, client_ip: Option<&str>, policy: &Throttle) -> Self {
         Counter {
             scope: ACCOUNT_ADDRESS,
-            key: format!("{username} {}", client_ip.unwrap_or("")),
+            key: format!(
+                "{username} {}",
+                client_ip.map(address_key).unwrap_or_default()
+            ),
             limit: policy.per_account,
         }
     }
@@ -58,7 +80,7 @@ impl Counter {
     pub(super) fn address(client_ip: &str, policy: &Throttle) -> Self {
         Counter {
             scope: ADDRESS,
-            key: client_ip.to_owned(),
+            key: address_key(client_ip),
             limit: policy.per_ip,
         }
     }
@@ -249,4 +271,44 @@ pub(super) async fn counts(store: &SecretStore, counter: &Counter) -> Option<(i6
         .fetch_optional(&store.pool)
         .await
         .expect("throttle row")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_addresses_of_one_64_share_a_counter() {
+        let policy = Throttle::default();
+        let a = Counter::address("2001:db8:1:2::1", &policy);
+        let b = Counter::address("2001:db8:1:2:ffff:ffff:ffff:fffe", &policy);
+        assert_eq!(a, b);
+        assert_eq!(a.key, "2001:db8:1:2::/64");
+        assert_ne!(a, Counter::address("2001:db8:1:3::1", &policy));
+        assert_eq!(
+            Counter::account("alice", Some("2001:db8:1:2::1"), &policy),
+            Counter::account("alice", Some("2001:db8:1:2:abcd::9"), &policy),
+        );
+    }
+
+    #[test]
+    fn ipv4_and_unparsable_addresses_key_on_themselves() {
+        let policy = Throttle::default();
+        assert_eq!(Counter::address("192.0.2.7", &policy).key, "192.0.2.7");
+        assert_ne!(
+            Counter::address("192.0.2.7", &policy),
+            Counter::address("192.0.2.8", &policy)
+        );
+        // The same client seen through a dual-stack socket.
+        assert_eq!(
+            Counter::address("::ffff:192.0.2.7", &policy).key,
+            "192.0.2.7"
+        );
+        assert_eq!(Counter::address("not an ip", &policy).key, "not an ip");
+        assert_eq!(Counter::account("alice", None, &policy).key, "alice ");
+        assert_eq!(
+            Counter::account("alice", Some("192.0.2.7"), &policy).key,
+            "alice 192.0.2.7"
+        );
+    }
 }
