@@ -88,7 +88,7 @@ pub async fn run(command: ServiceAccountCommand) -> anyhow::Result<()> {
                     .map(|t| t.to_string())
                     .unwrap_or_else(|| "never".into());
                 let made_by = match (&key.creator, key.stopped) {
-                    (None, _) => "command line".to_owned(),
+                    (None, _) => key.maker().to_lowercase(),
                     (Some(user), None) => user.clone(),
                     (Some(user), Some(_)) => format!("{user} (STOPPED)"),
                 };

@@ -174,8 +174,22 @@ pub struct ServiceAccount {
     /// The user who made the key; `None` for a key made on the command line (or before
     /// creators were recorded), which belongs to no user and works until it is revoked.
     pub creator: Option<String>,
+    /// Made by the command line (the operator), as the audit log records: with no `creator`
+    /// and not this, who made the key is unknown (before creators were recorded).
+    pub by_operator: bool,
     /// Why the key no longer works although it was never revoked; `None` while it works.
     pub stopped: Option<KeyStop>,
+}
+
+impl ServiceAccount {
+    /// Who made the key, as the panel shows it.
+    pub fn maker(&self) -> &str {
+        match &self.creator {
+            Some(user) => user,
+            None if self.by_operator => "Command line",
+            None => "Unknown (made before creators were recorded)",
+        }
+    }
 }
 
 /// Why a user's key stopped working: a key works only while the user who made it may still

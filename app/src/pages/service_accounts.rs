@@ -196,7 +196,7 @@ fn KeysTable(keys: Vec<ServiceAccount>, open: RwSignal<Option<Open>>) -> impl In
                     <td>{key.role.as_str()}</td>
                     <td class="description-cell">{key.description.clone()}</td>
                     <td>
-                        {key.creator.clone().unwrap_or_else(|| "Command line".to_owned())}
+                        {key.maker().to_owned()}
                         {stop_reason(&key).map(|reason| view! { <p class="warning">{reason}</p> })}
                     </td>
                     <td class="mono">{key.created.to_string()}</td>

@@ -68,9 +68,16 @@ struct ServiceAccountRow {
     description: String,
     created_at: i64,
     last_used_at: Option<i64>,
+    by_operator: bool,
     #[sqlx(flatten)]
     standing: KeyStanding,
 }
+
+/// Whether the command line (the operator) made key `k`, for a key without a creator: the
+/// audit log records who made each key (`Actor::system("cli")`).
+const BY_OPERATOR: &str = "(k.created_by IS NULL AND EXISTS (SELECT 1 FROM audit_log a \
+     WHERE a.target = k.key_id AND a.action = 'service_account.create' \
+     AND a.actor_kind = 'system' AND a.outcome = 'success')) AS by_operator";
 
 impl TryFrom<ServiceAccountRow> for ServiceAccount {
     type Error = StoreError;
@@ -80,6 +87,7 @@ impl TryFrom<ServiceAccountRow> for ServiceAccount {
             role: row.standing.role()?,
             stopped: row.standing.stopped()?,
             creator: row.standing.creator,
+            by_operator: row.by_operator,
             key_id: row.key_id,
             description: row.description,
             created: Timestamp(row.created_at),
@@ -177,6 +185,7 @@ impl SecretStore {
             created,
             last_used: None,
             creator: manager.map(|_| by.name().to_owned()),
+            by_operator: matches!(by.kind, ActorKind::System(_)),
             stopped: None,
         };
         Ok((listed, credentials))
@@ -185,8 +194,8 @@ impl SecretStore {
     /// All keys, oldest first.
     pub async fn list_service_accounts(&self) -> Result<Vec<ServiceAccount>, StoreError> {
         let rows: Vec<ServiceAccountRow> = sqlx::query_as(&format!(
-            "SELECT k.key_id, k.description, k.created_at, k.last_used_at, {KEY_COLUMNS} \
-             FROM {KEYS_WITH_CREATOR} ORDER BY k.created_at, k.key_id"
+            "SELECT k.key_id, k.description, k.created_at, k.last_used_at, {BY_OPERATOR}, \
+             {KEY_COLUMNS} FROM {KEYS_WITH_CREATOR} ORDER BY k.created_at, k.key_id"
         ))
         .fetch_all(&self.pool)
         .await?;

@@ -1181,6 +1181,74 @@ async fn a_users_key_works_only_while_the_user_may_make_it() {
     assert!(works(adas.key_id.clone()).await);
 }
 
+/// Keys made before creators were recorded (migration 0009) get the creator the audit log names
+/// (its latest successful making by a user), so they stop with that user like newer keys; the
+/// command line's stay no one's and are labelled so, and a key whose maker the log does not
+/// name is labelled unknown, not "Command line".
+#[tokio::test]
+async fn keys_made_before_creators_were_recorded_get_theirs() {
+    use crate::model::KeyStop;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    // The database as migration 0008 left it, with keys and their audit records.
+    {
+        let options = sqlx::sqlite::SqliteConnectOptions::from_str(&url)
+            .unwrap()
+            .create_if_missing(true);
+        let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+        let mut before = sqlx::migrate!("../migrations");
+        before.migrations = before
+            .migrations
+            .iter()
+            .filter(|m| m.version < 20261201000009)
+            .cloned()
+            .collect::<Vec<_>>()
+            .into();
+        before.run(&pool).await.unwrap();
+        for sql in [
+            "INSERT INTO users (id, username, password_hash, role, disabled, created_at, \
+             modified_at) VALUES (5, 'ada', 'x', 'Admin', 1, 0, 0), \
+             (6, 'olga', 'x', 'Owner', 0, 0, 0)",
+            "INSERT INTO service_accounts (key_id, role, public_key, created_at) VALUES \
+             ('k-ada', 'Admin', 'pem', 1), ('k-cli', 'Owner', 'pem', 2), \
+             ('k-old', 'Owner', 'pem', 3)",
+            "INSERT INTO audit_log (at, actor_kind, actor, source, action, outcome, target) VALUES \
+             (1, 'user', 'olga', 'panel', 'service_account.create', 'success', 'k-ada'), \
+             (1, 'user', 'ada', 'panel', 'service_account.create', 'success', 'k-ada'), \
+             (1, 'user', 'olga', 'panel', 'service_account.create', 'failure', 'k-ada'), \
+             (1, 'user', 'olga', 'panel', 'service_account.revoke', 'success', 'k-ada'), \
+             (2, 'system', 'cli', 'cli', 'service_account.create', 'success', 'k-cli')",
+        ] {
+            sqlx::query(sql).execute(&pool).await.unwrap();
+        }
+        pool.close().await;
+    }
+    let s = SecretStore::open(&url, MasterKey::from_bytes(&[7; 32]).unwrap())
+        .await
+        .unwrap();
+    let keys = s.list_service_accounts().await.unwrap();
+    let listed: Vec<_> = keys
+        .iter()
+        .map(|k| (k.key_id.as_str(), k.creator.as_deref(), k.stopped, k.maker()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("k-ada", Some("ada"), Some(KeyStop::CreatorDisabled), "ada"),
+            ("k-cli", None, None, "Command line"),
+            (
+                "k-old",
+                None,
+                None,
+                "Unknown (made before creators were recorded)"
+            ),
+        ]
+    );
+    // Ada is disabled: her key, made before the migration, no longer works.
+    assert!(s.service_account_key("k-ada").await.unwrap().is_none());
+    assert!(s.service_account_key("k-cli").await.unwrap().is_some());
+}
+
 /// No one makes or revokes a key above their own role: the store refuses it, whatever door the
 /// request came through, and changes nothing.
 #[tokio::test]
