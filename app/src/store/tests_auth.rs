@@ -1106,3 +1106,26 @@ async fn audit_fields_keep_at_most_their_cap_of_caller_text() {
     let exact = "x".repeat(audit::NAME_CAP);
     assert_eq!(audit::capped(&exact, audit::NAME_CAP), exact.as_str());
 }
+
+/// A refund gives back to the window its attempt was reserved in, not to a later window that
+/// took over the row (else every refund after a roll-over would be a free guess).
+#[tokio::test]
+async fn a_refund_after_the_window_rolled_over_leaves_the_new_window_alone() {
+    let t = open_store().await;
+    let s = &t.store;
+    let policy = throttle::Throttle::default();
+    let counter = throttle::Counter::address("192.0.2.50", &policy);
+    let attempt = s
+        .reserve_attempt(vec![counter.clone()], &policy)
+        .await
+        .expect("reserved");
+    // The window rolls over and a new one starts (later) with three failures of its own.
+    sqlx::query("UPDATE sign_in_throttle SET window_start = $1, failures = 3 WHERE key = $2")
+        .bind(now_secs() + 60)
+        .bind("192.0.2.50")
+        .execute(&s.pool)
+        .await
+        .expect("roll the window");
+    attempt.refund(s).await;
+    assert_eq!(throttle::counts(s, &counter).await, Some((3, 0)));
+}

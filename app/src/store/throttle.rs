@@ -115,14 +115,18 @@ impl Counter {
 #[derive(Debug)]
 pub(super) struct Attempt {
     counters: Vec<Counter>,
+    /// The window each reservation was taken in (by index of `counters`): a refund gives
+    /// back only to that window, never to a later one that reuses the row.
+    windows: Vec<i64>,
     /// The counters this attempt brought to their limit.
     reached: Vec<usize>,
 }
 
-/// Takes one from a counter (never below zero).
+/// Takes one from a counter (never below zero), if it is still in the window the attempt was
+/// reserved in.
 const REFUND: &str = "UPDATE sign_in_throttle \
      SET failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END \
-     WHERE scope = $1 AND key = $2";
+     WHERE scope = $1 AND key = $2 AND window_start = $3";
 
 impl Attempt {
     /// The detail for the audit record of this attempt if it failed: `base`, and whether a
@@ -146,27 +150,29 @@ impl Attempt {
         self,
         conn: &mut SqliteConnection,
     ) -> Result<(), StoreError> {
-        for counter in &self.counters {
-            let sql = if counter.scope == ADDRESS {
-                REFUND
+        for (counter, window) in self.counters.iter().zip(&self.windows) {
+            let query = if counter.scope == ADDRESS {
+                sqlx::query(REFUND)
+                    .bind(counter.scope)
+                    .bind(&counter.key)
+                    .bind(*window)
             } else {
-                "DELETE FROM sign_in_throttle WHERE scope = $1 AND key = $2"
+                sqlx::query("DELETE FROM sign_in_throttle WHERE scope = $1 AND key = $2")
+                    .bind(counter.scope)
+                    .bind(&counter.key)
             };
-            sqlx::query(sql)
-                .bind(counter.scope)
-                .bind(&counter.key)
-                .execute(&mut *conn)
-                .await?;
+            query.execute(&mut *conn).await?;
         }
         Ok(())
     }
 
     /// The password was never checked (the server was too busy): the attempt does not count.
     pub(super) async fn refund(self, store: &SecretStore) {
-        for counter in &self.counters {
+        for (counter, window) in self.counters.iter().zip(&self.windows) {
             let refunded = sqlx::query(REFUND)
                 .bind(counter.scope)
                 .bind(&counter.key)
+                .bind(*window)
                 .execute(&store.pool)
                 .await;
             // Counted as a failure then: the safe side, and the window ends it.
@@ -190,7 +196,7 @@ const RESERVE: &str = "INSERT INTO sign_in_throttle (scope, key, window_start, f
      window_start = CASE WHEN sign_in_throttle.window_start <= $4 THEN excluded.window_start \
          ELSE sign_in_throttle.window_start END \
      WHERE sign_in_throttle.window_start <= $4 OR sign_in_throttle.failures < $5 \
-     RETURNING failures";
+     RETURNING failures, window_start";
 
 impl SecretStore {
     /// Reserves an attempt on every counter or on none: `Throttled` (with the seconds until
@@ -210,8 +216,9 @@ impl SecretStore {
             .execute(&mut *tx)
             .await?;
         let mut reached = Vec::new();
+        let mut windows = Vec::with_capacity(counters.len());
         for (i, counter) in counters.iter().enumerate() {
-            let failures: Option<i64> = sqlx::query_scalar(RESERVE)
+            let reserved: Option<(i64, i64)> = sqlx::query_as(RESERVE)
                 .bind(counter.scope)
                 .bind(&counter.key)
                 .bind(now)
@@ -219,9 +226,13 @@ impl SecretStore {
                 .bind(counter.limit)
                 .fetch_optional(&mut *tx)
                 .await?;
-            match failures {
-                Some(failures) if failures >= counter.limit => reached.push(i),
-                Some(_) => {}
+            match reserved {
+                Some((failures, window)) => {
+                    windows.push(window);
+                    if failures >= counter.limit {
+                        reached.push(i);
+                    }
+                }
                 None => {
                     // Undo the counters already reserved, and note the refusal.
                     tx.rollback().await?;
@@ -241,7 +252,11 @@ impl SecretStore {
             }
         }
         tx.commit().await?;
-        Ok(Attempt { counters, reached })
+        Ok(Attempt {
+            counters,
+            windows,
+            reached,
+        })
     }
 }
 
