@@ -21,8 +21,27 @@ const READS_TEST: &str = "VoxEngine.addEventListener(AppEvents.Started, () => {
 /// allocator's reserve, piped standard streams), with `probe` in `STRONGROOM_WORKER_PROBE`,
 /// sends it `code`, answers its reads from `secrets`, and returns every message it sent.
 fn run_worker(probe: &Value, code: &str, secrets: &[(&str, &str)]) -> Vec<Value> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_strongroom"))
-        .arg("scenario-worker")
+    let mut command = Command::new(env!("CARGO_BIN_EXE_strongroom"));
+    command.arg("scenario-worker");
+    let (messages, out) = drive_worker(command, probe, code, secrets, |_| {});
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    messages
+}
+
+/// `run_worker` with `command` for the worker (which must become the worker process), calling
+/// `on_read` with the worker's pid at each read before answering it.
+fn drive_worker(
+    mut command: Command,
+    probe: &Value,
+    code: &str,
+    secrets: &[(&str, &str)],
+    mut on_read: impl FnMut(u32),
+) -> (Vec<Value>, std::process::Output) {
+    let mut child = command
         .env_clear()
         .env("MIMALLOC_ARENA_RESERVE", "32MiB")
         .env("STRONGROOM_WORKER_PROBE", probe.to_string())
@@ -44,19 +63,16 @@ fn run_worker(probe: &Value, code: &str, secrets: &[(&str, &str)]) -> Vec<Value>
     for line in output.lines() {
         let message: Value = serde_json::from_str(&line.expect("a line")).expect("JSON");
         if message["type"] == "read" {
+            on_read(child.id());
             let name = message["name"].as_str().expect("name");
             let value = secrets.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
             writeln!(input, "{}", json!({ "type": "value", "value": value })).expect("answer");
         }
         messages.push(message);
     }
+    drop(input);
     let out = child.wait_with_output().expect("wait for the worker");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    messages
+    (messages, out)
 }
 
 #[test]
@@ -85,8 +101,9 @@ fn the_worker_can_open_connect_and_spawn_nothing_once_confined() {
         ],
         "{messages:?}"
     );
-    // This suite runs on kernels with Landlock (5.13+, enabled at boot); elsewhere the worker
-    // says "unavailable" and runs under seccomp alone.
+    // "enforced" means every right of Landlock ABI 6 (signal and abstract-socket scoping:
+    // Linux 6.12+, Landlock enabled at boot), which this suite's kernel has. From 5.13 to 6.11
+    // the worker says "partial", before 5.13 "unavailable", and runs under seccomp alone.
     assert_eq!(messages[0]["landlock"], "enforced");
 
     // Each attempt works before confinement (so the probe itself is sound) ...
@@ -332,4 +349,79 @@ async fn one_person_cannot_hold_every_run_slot() {
     assert_eq!(runs.as_array().expect("runs").len(), 1);
     let (status, _) = run_as(&server, owner, app, quick).await;
     assert_eq!(status, 200);
+}
+
+/// The open descriptors of process `pid`, seen from outside. The worker is not dumpable, so
+/// this takes CAP_SYS_PTRACE: this suite runs as root.
+fn descriptors_of(pid: u32) -> Vec<String> {
+    let mut fds: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .expect("the worker's descriptors (needs root)")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    fds.sort();
+    fds
+}
+
+#[test]
+fn a_descriptor_inherited_without_close_on_exec_is_closed_before_the_script_runs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let key = dir.path().join("master.key");
+    std::fs::write(&key, "stands in for the master key").expect("key file");
+    // A shell's redirection has no close-on-exec, as a supervisor's lock file may not: the
+    // worker that `exec` becomes starts with descriptor 7 open on the key.
+    let mut command = Command::new("/bin/sh");
+    command.arg("-c").arg(format!(
+        "exec 7< '{}'; exec '{}' scenario-worker",
+        key.display(),
+        env!("CARGO_BIN_EXE_strongroom")
+    ));
+    let probe = json!({ "open": key, "connect": "127.0.0.1:9", "spawn": "/bin/true" });
+    let mut seen = Vec::new();
+    let (messages, out) = drive_worker(command, &probe, READS_TEST, &[("test", "v")], |pid| {
+        seen = descriptors_of(pid);
+    });
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let types: Vec<_> = messages.iter().map(|m| m["type"].as_str()).collect();
+    assert_eq!(
+        types,
+        [
+            Some("confined"),
+            Some("probe"),
+            Some("read"),
+            Some("log"),
+            Some("done")
+        ],
+        "{messages:?}"
+    );
+    let before = messages[1]["before"]["descriptors"]["Ok"]
+        .as_array()
+        .expect("listed before confinement");
+    assert!(before.contains(&json!("7")), "inherited: {before:?}");
+    // While the script waits for its read, the worker holds only its three pipes.
+    assert_eq!(seen, ["0", "1", "2"]);
+}
+
+#[test]
+fn a_worker_with_a_second_thread_does_not_confine_itself_and_runs_nothing() {
+    let probe = json!({
+        "open": "/nonexistent",
+        "connect": "127.0.0.1:9",
+        "spawn": "/bin/true",
+        "leave_a_thread": true,
+    });
+    let mut command = Command::new(env!("CARGO_BIN_EXE_strongroom"));
+    command.arg("scenario-worker");
+    let (messages, out) = drive_worker(command, &probe, READS_TEST, &[("test", "v")], |_| {});
+    assert!(!out.status.success(), "the worker failed");
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert_eq!(messages[0]["type"], "confine_failed");
+    let message = messages[0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("threads: the worker has 2 threads"),
+        "{message}"
+    );
 }

@@ -4,6 +4,10 @@
 //! `confine` is called once the worker has read its job and before it runs any of it.
 //!
 //! The steps, in this order (each needs the ones before it, or would block the next):
+//! 0. close every descriptor but the three pipes: one inherited without close-on-exec (a
+//!    supervisor's lock file, say) would otherwise stay readable through Landlock, which only
+//!    governs opening; and check that the process has one thread, since Landlock and seccomp
+//!    bind only the thread that asks (and those it starts later);
 //! 1. change to `/`, so nothing is relative to the server's data directory;
 //! 2. `PR_SET_NO_NEW_PRIVS`, and not dumpable (no core file with values in it, no ptrace);
 //! 3. Landlock: every file-system right, TCP bind and connect, abstract sockets and signals
@@ -12,8 +16,9 @@
 //! 4. rlimits: address space, CPU seconds, no new file descriptors, no processes, no file
 //!    writes, no core files;
 //! 5. every capability dropped (a worker of a server that runs as root keeps none);
-//! 6. seccomp: an allowlist of what computing and the three pipes need. Any other call fails
-//!    with EPERM (the worker can still report how its run ended); `execve` kills it.
+//! 6. seccomp: an allowlist of what computing and the three pipes need (memory only anonymous
+//!    and never executable). Any other call fails with EPERM (the worker can still report how
+//!    its run ended); `execve` kills it.
 //!
 //! Any step that fails stops the worker (fail closed). The syscall list was taken with strace
 //! on x86_64; on any other architecture `confine` refuses, and with it every run.
@@ -85,11 +90,19 @@ mod linux {
     };
     use std::collections::BTreeMap;
 
-    /// Confines the calling process (single-threaded: the worker never starts a thread).
+    /// Confines the calling process, which must have one thread and own no descriptor but
+    /// standard input, output and error.
     pub fn confine(budget: Budget) -> Result<Landlock, String> {
         let os = |e: rustix::io::Errno| e.to_string();
-        rustix::process::chdir("/")
-            .map_err(os)
+        close_inherited_descriptors().map_err(step("closing inherited descriptors"))?;
+        // Read before Landlock and the descriptor limit take /proc away.
+        let status = std::fs::read_to_string("/proc/self/status")
+            .map_err(|e| e.to_string())
+            .map_err(step("reading /proc/self/status"))?;
+        single_threaded(&status).map_err(step("threads"))?;
+        let mapped = mapped_bytes(&status).map_err(step("reading /proc/self/status"))?;
+        std::env::set_current_dir("/")
+            .map_err(|e| e.to_string())
             .map_err(step("chdir /"))?;
         rustix::thread::set_no_new_privs(true)
             .map_err(os)
@@ -97,8 +110,6 @@ mod linux {
         rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
             .map_err(os)
             .map_err(step("PR_SET_DUMPABLE"))?;
-        // Read before Landlock and the descriptor limit take /proc away.
-        let mapped = mapped_bytes().map_err(step("reading /proc/self/status"))?;
         let landlock = restrict_file_system().map_err(step("Landlock"))?;
         set_limits(budget, mapped).map_err(step("rlimits"))?;
         drop_capabilities().map_err(step("capabilities"))?;
@@ -110,9 +121,62 @@ mod linux {
         move |e| format!("cannot confine the scenario worker: {what}: {e}")
     }
 
+    /// Closes every descriptor above 2. Nothing in the worker owns one when it confines
+    /// itself (std opens none at start, the job came on standard input, a probe's files are
+    /// dropped), so what is there was inherited.
+    fn close_inherited_descriptors() -> Result<(), String> {
+        for fd in open_descriptors()?.into_iter().filter(|fd| *fd > 2) {
+            match nix::unistd::close(fd) {
+                // The listing's own descriptor, closed when the listing was.
+                Ok(()) | Err(nix::errno::Errno::EBADF) => {}
+                Err(e) => return Err(format!("descriptor {fd}: {e}")),
+            }
+        }
+        // The listing now holds the lowest free number, 3: anything above it is still open.
+        let left: Vec<_> = open_descriptors()?
+            .into_iter()
+            .filter(|fd| *fd > 3)
+            .collect();
+        if left.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("still open after closing: {left:?}"))
+        }
+    }
+
+    /// The numbers in /proc/self/fd, with the listing's own among them.
+    fn open_descriptors() -> Result<Vec<i32>, String> {
+        let entries = std::fs::read_dir("/proc/self/fd").map_err(|e| e.to_string())?;
+        let mut fds = Vec::new();
+        for entry in entries {
+            let name = entry.map_err(|e| e.to_string())?.file_name();
+            let fd = name
+                .to_str()
+                .and_then(|n| n.parse().ok())
+                .ok_or_else(|| format!("{name:?} in /proc/self/fd is not a number"))?;
+            fds.push(fd);
+        }
+        Ok(fds)
+    }
+
+    /// Fails unless the process has exactly one thread.
+    fn single_threaded(status: &str) -> Result<(), String> {
+        let threads = status
+            .lines()
+            .find_map(|line| line.strip_prefix("Threads:"))
+            .and_then(|n| n.trim().parse::<u64>().ok())
+            .ok_or("no Threads line")?;
+        if threads == 1 {
+            Ok(())
+        } else {
+            Err(format!(
+                "the worker has {threads} threads, and Landlock and seccomp would bind only one"
+            ))
+        }
+    }
+
     /// `VmSize` of this process, in bytes.
-    fn mapped_bytes() -> Result<u64, String> {
-        let status = std::fs::read_to_string("/proc/self/status").map_err(|e| e.to_string())?;
+    fn mapped_bytes(status: &str) -> Result<u64, String> {
         status
             .lines()
             .find_map(|line| line.strip_prefix("VmSize:"))
@@ -198,6 +262,19 @@ mod linux {
     /// Two filters; the kernel applies the stricter answer. The first kills on `execve`; the
     /// second allows the listed calls and fails every other with EPERM.
     fn install_seccomp() -> Result<(), String> {
+        let pid = rustix::process::getpid()
+            .as_raw_nonzero()
+            .get()
+            .unsigned_abs();
+        // The allowlist has no `seccomp`: it goes last. Every thread, though there is one.
+        for program in filters(pid)? {
+            seccompiler::apply_filter_all_threads(&program).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// The two programs `install_seccomp` applies, in order, for process `pid`.
+    pub(in crate::scenario) fn filters(pid: u32) -> Result<[BpfProgram; 2], String> {
         let fatal = filter(
             [libc::SYS_execve, libc::SYS_execveat]
                 .into_iter()
@@ -207,15 +284,11 @@ mod linux {
             SeccompAction::KillProcess,
         )?;
         let allowed = filter(
-            allowlist()?,
+            allowlist(pid)?,
             SeccompAction::Errno(libc::EPERM as u32),
             SeccompAction::Allow,
         )?;
-        // The allowlist has no `seccomp`: it goes last.
-        for program in [fatal, allowed] {
-            seccompiler::apply_filter(&program).map_err(|e| e.to_string())?;
-        }
-        Ok(())
+        Ok([fatal, allowed])
     }
 
     fn filter(
@@ -229,9 +302,10 @@ mod linux {
     }
 
     /// What a run was seen to call (strace, x86_64), with the arguments pinned where that
-    /// matters: reads only from standard input, writes only to standard output and error, no
-    /// executable memory, signals only to itself.
-    fn allowlist() -> Result<BTreeMap<i64, Vec<SeccompRule>>, String> {
+    /// matters: reads only from standard input, writes only to standard output and error,
+    /// memory only anonymous (no file mapped, not even one inherited) and never executable,
+    /// signals only to itself.
+    fn allowlist(pid: u32) -> Result<BTreeMap<i64, Vec<SeccompRule>>, String> {
         // Dword: the kernel reads these arguments (descriptors, pids, protections) as 32 bits.
         let arg = |index: u8, op: SeccompCmpOp, value: u64| {
             SeccompCondition::new(index, SeccompCmpArgLen::Dword, op, value)
@@ -243,16 +317,15 @@ mod linux {
         let first_is = |value: u64| -> Result<SeccompRule, String> {
             rule(vec![arg(0, SeccompCmpOp::Eq, value)?])
         };
-        let not_executable = || -> Result<Vec<SeccompRule>, String> {
-            let exec = libc::PROT_EXEC as u64;
-            Ok(vec![rule(vec![arg(2, SeccompCmpOp::MaskedEq(exec), 0)?])?])
-        };
-        let pid = u64::from(
-            rustix::process::getpid()
-                .as_raw_nonzero()
-                .get()
-                .unsigned_abs(),
-        );
+        let exec = libc::PROT_EXEC as u64;
+        let not_executable = || arg(2, SeccompCmpOp::MaskedEq(exec), 0);
+        // With MAP_ANONYMOUS the kernel ignores the descriptor argument.
+        let anonymous = libc::MAP_ANONYMOUS as u64;
+        let mmap = rule(vec![
+            not_executable()?,
+            arg(3, SeccompCmpOp::MaskedEq(anonymous), anonymous)?,
+        ])?;
+        let pid = u64::from(pid);
         let mut rules = BTreeMap::new();
         for nr in [
             // Memory: malloc (brk, mmap) and mimalloc (madvise, mremap).
@@ -283,10 +356,14 @@ mod linux {
         rules.insert(libc::SYS_read, vec![first_is(0)?]);
         rules.insert(libc::SYS_write, vec![first_is(1)?, first_is(2)?]);
         rules.insert(libc::SYS_writev, vec![first_is(1)?, first_is(2)?]);
-        rules.insert(libc::SYS_mmap, not_executable()?);
-        rules.insert(libc::SYS_mprotect, not_executable()?);
+        rules.insert(libc::SYS_mmap, vec![mmap]);
+        rules.insert(libc::SYS_mprotect, vec![rule(vec![not_executable()?])?]);
         // abort() raises SIGABRT at itself.
         rules.insert(libc::SYS_tgkill, vec![first_is(pid)?]);
         Ok(rules)
     }
 }
+
+#[cfg(all(test, target_os = "linux", target_arch = "x86_64"))]
+#[path = "confine_tests.rs"]
+mod tests;

@@ -42,6 +42,14 @@ pub fn serve_worker() -> Result<(), String> {
         .transpose()
         .map_err(|e| format!("{PROBE_VAR} is not a probe: {e}"))?;
     let before = probe.as_ref().map(Probe::run);
+    // Stands in for a worker that started a thread before confining itself.
+    if probe.as_ref().is_some_and(|p| p.leave_a_thread) {
+        std::thread::spawn(|| {
+            loop {
+                std::thread::park();
+            }
+        });
+    }
 
     let budget = Budget {
         heap_bytes: limits.memory_bytes,
@@ -144,12 +152,15 @@ impl RunHost for PipeHost {
 }
 
 /// What to try before and after confinement: open a file, connect to a TCP address, start a
-/// program, and (always) start a thread.
+/// program, and (always) start a thread and list the open descriptors. With
+/// `leave_a_thread`, a thread is left running into confinement.
 #[derive(Deserialize)]
 struct Probe {
     open: String,
     connect: String,
     spawn: String,
+    #[serde(default)]
+    leave_a_thread: bool,
 }
 
 /// Each attempt's outcome: `Ok` if it worked, else the error.
@@ -159,6 +170,8 @@ pub(super) struct ProbeResults {
     connect: Result<(), String>,
     spawn: Result<(), String>,
     thread: Result<(), String>,
+    /// The numbers in /proc/self/fd (the listing's own among them).
+    descriptors: Result<Vec<String>, String>,
 }
 
 impl Probe {
@@ -178,6 +191,13 @@ impl Probe {
                 .spawn(|| ())
                 .map_err(text)
                 .and_then(|t| t.join().map_err(|_| "the thread panicked".to_owned())),
+            descriptors: std::fs::read_dir("/proc/self/fd")
+                .and_then(|entries| {
+                    entries
+                        .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+                        .collect()
+                })
+                .map_err(text),
         }
     }
 }
