@@ -166,3 +166,57 @@ async fn an_admin_neither_makes_nor_revokes_an_owner_key() {
         .await;
     assert_eq!(status, 200, "{body}");
 }
+
+/// The legacy API key acts as an Owner, so it belongs to the Owner who made it: it stops on the
+/// next request after another Owner disables them or makes them an Admin.
+#[tokio::test]
+async fn the_api_key_stops_when_its_owner_is_disabled_or_demoted() {
+    let (_tmp, server) = support::start_temp().await;
+    let olga_id = server
+        .create_user("olga", "olga-password-123", "Owner")
+        .await
+        .to_string();
+    let olga = server
+        .sign_in("olga", "olga-password-123")
+        .await
+        .expect("olga");
+    let (status, key) = server.call_as(Some(&olga), "regenerate_api_key", &[]).await;
+    assert_eq!(status, 200, "regenerate_api_key: {key}");
+    let api = Api {
+        client: reqwest::Client::new(),
+        base: server.base.clone(),
+        auth: support::api::Auth::Key(key.as_str().expect("key").to_owned()),
+    };
+    let list = [("application_name", "")];
+    let works = async || {
+        api.call("GetApplications", &list)
+            .await
+            .get("error")
+            .is_none()
+    };
+    assert!(works().await);
+
+    owner_sets(
+        &server,
+        "set_user_disabled",
+        &[("id", &olga_id), ("disabled", "true")],
+    )
+    .await;
+    let msg = assert_error(&api.call("GetApplications", &list).await, 100);
+    assert!(msg.contains("no longer an Owner"), "{msg}");
+
+    owner_sets(
+        &server,
+        "set_user_disabled",
+        &[("id", &olga_id), ("disabled", "false")],
+    )
+    .await;
+    assert!(works().await);
+    owner_sets(
+        &server,
+        "set_user_role",
+        &[("id", &olga_id), ("role", "Admin")],
+    )
+    .await;
+    assert_error(&api.call("GetApplications", &list).await, 100);
+}

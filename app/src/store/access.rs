@@ -296,17 +296,21 @@ impl SecretStore {
     }
 
     /// Makes a new legacy API key, replacing any previous one, and returns it: it is not
-    /// stored, only its hash is.
+    /// stored, only its hash is. A user's key is theirs: it acts as an Owner, so it works only
+    /// while they are enabled and an Owner. The operator's (the command line's) is no one's.
     pub async fn regenerate_api_key(&self, by: &Actor) -> Result<SecretValue, StoreError> {
         let (key, hash) = crypto::new_api_key();
         let mut tx = self.write_transaction().await?;
+        let manager = key_manager(&mut tx, by).await?;
+        check_key_role(manager, Role::Owner, "make")?;
         sqlx::query(
-            "INSERT INTO api_keys (id, key_hash, created_at) VALUES (1, $1, $2) \
+            "INSERT INTO api_keys (id, key_hash, created_at, created_by) VALUES (1, $1, $2, $3) \
              ON CONFLICT (id) DO UPDATE SET key_hash = excluded.key_hash, \
-             created_at = excluded.created_at",
+             created_at = excluded.created_at, created_by = excluded.created_by",
         )
         .bind(hash)
         .bind(now().0)
+        .bind(manager.map(|(id, _)| id))
         .execute(&mut *tx)
         .await?;
         let event = Event::success(AuditAction::ApiKeyRegenerate, Target::other("api key"));
@@ -323,14 +327,26 @@ impl SecretStore {
         Ok(created.map(Timestamp))
     }
 
-    /// Whether `candidate` is the current API key (compared by hash, in constant time).
+    /// Whether `candidate` is the current API key (compared by hash, in constant time) and
+    /// still works: its creator, if it has one, enabled and an Owner (a creator who is gone
+    /// counts as disabled). Read on every request, never cached.
     pub async fn api_key_matches(&self, candidate: &str) -> Result<bool, StoreError> {
-        let stored: Option<Vec<u8>> = sqlx::query_scalar("SELECT key_hash FROM api_keys")
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(
-            stored
-                .is_some_and(|hash| crypto::hashes_match(&hash, &crypto::hash_api_key(candidate))),
+        let stored: Option<(Vec<u8>, Option<i64>, Option<String>, Option<bool>)> = sqlx::query_as(
+            "SELECT k.key_hash, k.created_by, u.role, u.disabled \
+                 FROM api_keys k LEFT JOIN users u ON u.id = k.created_by",
         )
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((hash, created_by, creator_role, creator_disabled)) = stored else {
+            return Ok(false);
+        };
+        if !crypto::hashes_match(&hash, &crypto::hash_api_key(candidate)) {
+            return Ok(false);
+        }
+        Ok(match (created_by, creator_disabled, creator_role) {
+            (None, _, _) => true,
+            (Some(_), Some(false), Some(role)) => parse_role(&role, "users")? == Role::Owner,
+            (Some(_), _, _) => false,
+        })
     }
 }

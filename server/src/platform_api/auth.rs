@@ -73,7 +73,10 @@ pub async fn authenticate(
                 key_id: None,
             })
         } else {
-            Err(ApiError::auth("'api_key' is not this account's API key."))
+            Err(ApiError::auth(
+                "'api_key' is not this account's API key, or the Owner who made it was disabled \
+                 or is no longer an Owner.",
+            ))
         };
     }
     Err(ApiError::auth(
