@@ -4,13 +4,31 @@
 use crate::error::PanelError;
 use crate::model::Field;
 use crate::store::StoreError;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 
+/// When a caller turned away because every core is busy with passwords should come back.
+const BUSY_RETRY_SECS: i64 = 5;
+
 impl From<StoreError> for PanelError {
     fn from(err: StoreError) -> Self {
+        // Both say when to try again; a busy server is a 503 (the server's state, not the
+        // caller's doing), which the panel error alone cannot tell from a throttled attempt.
+        let retry = match err {
+            StoreError::Throttled { retry_after_secs } => {
+                Some((StatusCode::TOO_MANY_REQUESTS, retry_after_secs))
+            }
+            StoreError::Busy => Some((StatusCode::SERVICE_UNAVAILABLE, BUSY_RETRY_SECS)),
+            _ => None,
+        };
         let error = panel_error(err);
+        if let Some((status, secs)) = retry {
+            if let Some(response) = use_context::<ResponseOptions>() {
+                response.insert_header(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+            }
+            return fail(status, error);
+        }
         // Only a real server fault is a 5xx.
         let status = match &error {
             PanelError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -95,7 +113,7 @@ fn panel_error(err: StoreError) -> PanelError {
         },
         StoreError::AlreadySetUp => PanelError::Forbidden(err.to_string()),
         StoreError::SignInFailed => PanelError::SignInFailed,
-        // A busy server is told apart by its status (503, see `session::password_error`).
+        // A busy server is told apart by its status (503, see `From<StoreError>`).
         StoreError::Throttled { .. } | StoreError::Busy => PanelError::Throttled(err.to_string()),
         StoreError::Database(_) | StoreError::Crypto(_) | StoreError::Corrupt(_) => internal(&err),
     }
@@ -107,4 +125,47 @@ pub(super) fn internal(cause: &dyn std::fmt::Display) -> PanelError {
     let reference = format!("{:x}{:08x}", now.timestamp(), now.timestamp_subsec_nanos());
     tracing::error!(reference = %reference, error = %cause, "panel request failed");
     PanelError::Internal(reference)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use leptos::prelude::{Owner, provide_context};
+
+    /// The status and `Retry-After` that converting `err` sets on the response.
+    fn response_of(err: StoreError) -> (Option<StatusCode>, Option<String>) {
+        let owner = Owner::new();
+        owner.with(|| {
+            let response = ResponseOptions::default();
+            provide_context(response.clone());
+            let _ = PanelError::from(err);
+            let parts = response.0.read().expect("lock");
+            let retry = parts
+                .headers
+                .get(header::RETRY_AFTER)
+                .map(|v| v.to_str().expect("ascii").to_owned());
+            (parts.status, retry)
+        })
+    }
+
+    #[test]
+    fn a_busy_server_is_a_503_with_retry_after_wherever_it_comes_from() {
+        assert_eq!(
+            response_of(StoreError::Busy),
+            (
+                Some(StatusCode::SERVICE_UNAVAILABLE),
+                Some(BUSY_RETRY_SECS.to_string())
+            )
+        );
+        assert_eq!(
+            response_of(StoreError::Throttled {
+                retry_after_secs: 42
+            }),
+            (Some(StatusCode::TOO_MANY_REQUESTS), Some("42".into()))
+        );
+        assert_eq!(
+            response_of(StoreError::SignInFailed),
+            (Some(StatusCode::UNAUTHORIZED), None)
+        );
+    }
 }

@@ -13,7 +13,7 @@ use {
     super::guard::{Anyone, anyone, require},
     crate::model::Permission,
     crate::store::StoreError,
-    axum::http::{HeaderValue, StatusCode, header},
+    axum::http::{StatusCode, header},
 };
 
 /// The signed-in user, or `None`.
@@ -55,7 +55,7 @@ pub async fn sign_in(username: String, password: String) -> Result<Me, PanelErro
             // No account has such a name (or password): a malformed request, not a guess.
             StoreError::Invalid { .. } => fail(StatusCode::BAD_REQUEST, err.into()),
             StoreError::SignInFailed => fail(StatusCode::UNAUTHORIZED, PanelError::SignInFailed),
-            other => password_error(other),
+            other => other.into(),
         })?;
     set_cookies(config.session_cookies(&signed_in.session));
     Ok(signed_in.user)
@@ -82,8 +82,7 @@ pub async fn complete_setup(
             auth.client_ip.clone(),
             &config.throttle,
         )
-        .await
-        .map_err(password_error)?;
+        .await?;
     let actor =
         crate::store::Actor::user(&user.username, crate::model::Source::Panel, auth.client_ip);
     let session = store.create_session(&user, &actor).await?;
@@ -125,7 +124,7 @@ pub async fn confirm_password(password: String) -> Result<(), PanelError> {
                     message: "That is not your password.".into(),
                 },
             ),
-            other => password_error(other),
+            other => other.into(),
         })
 }
 
@@ -143,7 +142,7 @@ pub async fn change_password(current: String, new: String) -> Result<(), PanelEr
             &caller.config.throttle,
         )
         .await
-        .map_err(password_error)
+        .map_err(PanelError::from)
 }
 
 #[cfg(feature = "ssr")]
@@ -153,31 +152,4 @@ fn set_cookies(cookies: [axum::http::HeaderValue; 2]) {
             response.append_header(header::SET_COOKIE, cookie);
         }
     }
-}
-
-/// When a caller turned away because every core is busy with passwords should come back.
-#[cfg(feature = "ssr")]
-const BUSY_RETRY_SECS: i64 = 5;
-
-/// A store error of an operation that checks or hashes a password, as the panel sees it: a
-/// throttled attempt is a 429, a busy server a 503 (the server's state, not the caller's
-/// doing), and both say when to try again (`Retry-After`).
-#[cfg(feature = "ssr")]
-pub(super) fn password_error(err: StoreError) -> PanelError {
-    let retry = match err {
-        StoreError::Throttled { retry_after_secs } => {
-            Some((StatusCode::TOO_MANY_REQUESTS, retry_after_secs))
-        }
-        StoreError::Busy => Some((StatusCode::SERVICE_UNAVAILABLE, BUSY_RETRY_SECS)),
-        _ => None,
-    };
-    let error = PanelError::from(err);
-    if let Some((status, secs)) = retry {
-        let error = fail(status, error);
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            response.insert_header(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
-        }
-        return error;
-    }
-    error
 }

@@ -25,7 +25,7 @@ pub async fn create_user(
         .store
         .create_user(&caller.actor, &username, &password, role)
         .await
-        .map_err(super::session::password_error)
+        .map_err(PanelError::from)
 }
 
 #[server(endpoint = "set_user_role", client = PanelClient)]
@@ -55,7 +55,7 @@ pub async fn reset_user_password(id: UserId, password: String) -> Result<(), Pan
         .store
         .reset_password(&caller.actor, id, &password)
         .await
-        .map_err(super::session::password_error)
+        .map_err(PanelError::from)
 }
 
 /// An Owner locking themselves out by a slip is worse than asking another Owner.
