@@ -180,6 +180,10 @@ fn KeysTable(keys: Vec<ServiceAccount>, open: RwSignal<Option<Open>>) -> impl In
         .into_any();
     }
     let stopped = keys.iter().filter(|k| k.stopped.is_some()).count();
+    let above = keys
+        .iter()
+        .filter(|k| k.stopped.is_some() && !grantable(k.role))
+        .count();
     let rows = keys
         .into_iter()
         .map(|key| {
@@ -219,7 +223,7 @@ fn KeysTable(keys: Vec<ServiceAccount>, open: RwSignal<Option<Open>>) -> impl In
     view! {
         {(stopped > 0).then(|| view! {
             <p class="one-time" role="status" data-testid="stopped-keys">
-                {format!("{stopped} key(s) no longer work: the user who made each was disabled or lost the role it needs. Revoke them, or restore the user.")}
+                {stopped_banner(stopped, above)}
             </p>
         })}
         <div class="table-wrap">
@@ -335,6 +339,47 @@ fn CreateKeyDialog(
                 }.into_any(),
             }}
         </Dialog>
+    }
+}
+
+/// The banner over `stopped` keys that no longer work, `above` of them above the reader's
+/// role: those only an Owner may revoke, so the banner does not tell an Admin to.
+fn stopped_banner(stopped: usize, above: usize) -> String {
+    let revoke = match above {
+        0 => "Revoke them".to_owned(),
+        n if n == stopped => "An Owner must revoke them".to_owned(),
+        n => format!("Revoke them ({n} only an Owner may revoke)"),
+    };
+    format!(
+        "{stopped} key(s) no longer work: the user who made each was disabled or lost the role \
+         it needs. {revoke}, or restore the user."
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stopped_banner;
+
+    #[test]
+    fn the_banner_names_an_owner_for_keys_above_the_reader() {
+        let tail = "the user who made each was disabled or lost the role it needs.";
+        assert_eq!(
+            stopped_banner(2, 0),
+            format!("2 key(s) no longer work: {tail} Revoke them, or restore the user.")
+        );
+        assert_eq!(
+            stopped_banner(1, 1),
+            format!(
+                "1 key(s) no longer work: {tail} An Owner must revoke them, or restore the user."
+            )
+        );
+        assert_eq!(
+            stopped_banner(3, 1),
+            format!(
+                "3 key(s) no longer work: {tail} Revoke them (1 only an Owner may revoke), or \
+                 restore the user."
+            )
+        );
     }
 }
 
