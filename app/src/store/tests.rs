@@ -518,6 +518,39 @@ async fn bulk_application_delete_is_all_or_nothing_and_pages_list_by_id() {
     assert!(t.store.list_applications().await.unwrap().is_empty());
 }
 
+/// A DelApplication list with one unknown name deletes nothing: the listed applications that
+/// exist keep their secrets (deleted first, in the same transaction) and their values.
+#[tokio::test]
+async fn a_failed_application_list_keeps_every_secret() {
+    let t = open_store().await;
+    let mut kept = Vec::new();
+    for name in ["alpha", "beta"] {
+        let app = t.store.create_application(&by(), name).await.unwrap();
+        let meta = t
+            .store
+            .create_secret(&by(), app.id, secret("sip", &format!("{name}-value")))
+            .await
+            .unwrap();
+        kept.push((app.id, meta.id, format!("{name}-value")));
+    }
+    let bad = Selection {
+        names: vec!["alpha".into(), "nope".into(), "beta".into()],
+        ..Selection::default()
+    };
+    assert!(matches!(
+        t.store.delete_applications(&by(), &bad).await,
+        Err(StoreError::ApplicationNameUnknown(name)) if name == "nope"
+    ));
+    for (app, id, value) in kept {
+        assert_eq!(value_of(&t.store, app, id).await, value);
+    }
+    let secrets: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM secrets")
+        .fetch_one(&t.store.pool)
+        .await
+        .unwrap();
+    assert_eq!(secrets, 2);
+}
+
 #[tokio::test]
 async fn service_accounts_keep_only_the_public_key() {
     use crate::model::Role;
