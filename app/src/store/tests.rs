@@ -1262,7 +1262,14 @@ async fn keys_made_before_creators_were_recorded_get_theirs() {
     let keys = s.list_service_accounts().await.unwrap();
     let listed: Vec<_> = keys
         .iter()
-        .map(|k| (k.key_id.as_str(), k.creator.as_deref(), k.stopped, k.maker()))
+        .map(|k| {
+            (
+                k.key_id.as_str(),
+                k.creator.as_deref(),
+                k.stopped,
+                k.maker(),
+            )
+        })
         .collect();
     assert_eq!(
         listed,
