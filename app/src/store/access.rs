@@ -331,13 +331,26 @@ impl SecretStore {
     /// still works: its creator, if it has one, enabled and an Owner (a creator who is gone
     /// counts as disabled). Read on every request, never cached.
     pub async fn api_key_matches(&self, candidate: &str) -> Result<bool, StoreError> {
-        let stored: Option<(Vec<u8>, Option<i64>, Option<String>, Option<bool>)> = sqlx::query_as(
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            key_hash: Vec<u8>,
+            created_by: Option<i64>,
+            role: Option<String>,
+            disabled: Option<bool>,
+        }
+        let stored: Option<Row> = sqlx::query_as(
             "SELECT k.key_hash, k.created_by, u.role, u.disabled \
-                 FROM api_keys k LEFT JOIN users u ON u.id = k.created_by",
+             FROM api_keys k LEFT JOIN users u ON u.id = k.created_by",
         )
         .fetch_optional(&self.pool)
         .await?;
-        let Some((hash, created_by, creator_role, creator_disabled)) = stored else {
+        let Some(Row {
+            key_hash: hash,
+            created_by,
+            role: creator_role,
+            disabled: creator_disabled,
+        }) = stored
+        else {
             return Ok(false);
         };
         if !crypto::hashes_match(&hash, &crypto::hash_api_key(candidate)) {
