@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use super::runtime::{Limits, RunContext, RunReport};
 use super::worker::{self, SecretLookup};
@@ -15,7 +16,7 @@ const DONE: &str = r#"echo '{"type":"done","status":"Ended","error":null}'"#;
 
 /// The fake workers, by name: each reads its job first, as a worker does. Written once, before
 /// any test starts a process (a script still open for writing in a forked child cannot run).
-const SCRIPTS: [(&str, &str); 5] = [
+const SCRIPTS: [(&str, &str); 7] = [
     (
         "long-line",
         r#"printf '{"type":"log","line":{"at_ms":0,"text":"%10000000s"}}\n' ''"#,
@@ -44,6 +45,19 @@ done"#,
 read -r answer
 echo '{"type":"done","status":"Ended","error":null}'"#,
     ),
+    // Reports, then neither exits nor reads; `exec` keeps the pid it wrote.
+    (
+        "done-then-sleeps",
+        r#"echo $$ > "$0.pid"
+echo '{"type":"done","status":"Ended","error":null}'
+exec sleep 1000"#,
+    ),
+    // Asks and asks, never reading an answer: the parent's writes fill the pipe.
+    (
+        "floods-reads",
+        r#"echo $$ > "$0.pid"
+while :; do echo '{"type":"read","name":"test"}'; done"#,
+    ),
     (
         "confine-failed",
         r#"echo '{"type":"confine_failed","message":"cannot confine the scenario worker: seccomp: no"}'"#,
@@ -61,7 +75,8 @@ fn script(name: &str) -> PathBuf {
             } else {
                 CONFINED
             };
-            let done = if name == "reads-unconfined" || name == "confine-failed" {
+            let done = if ["reads-unconfined", "confine-failed", "done-then-sleeps"].contains(&name)
+            {
                 ""
             } else {
                 DONE
@@ -94,16 +109,40 @@ impl SecretLookup for Lookups {
 }
 
 async fn run(name: &str) -> (RunReport, Vec<String>) {
+    run_with(name, Limits::default()).await
+}
+
+async fn run_with(name: &str, limits: Limits) -> (RunReport, Vec<String>) {
     let mut lookups = Lookups::default();
     let report = worker::run_in_worker(
         &script(name),
         "unused".into(),
         RunContext::default(),
-        Limits::default(),
+        limits,
         &mut lookups,
     )
     .await;
     (report, lookups.0)
+}
+
+/// Runs `name` with a one-second limit; a run still going after a minute is a failure (the
+/// old parent waited forever on these), not a timing.
+async fn run_briefly(name: &str) -> RunReport {
+    let limits = Limits {
+        wall_clock: Duration::from_secs(1),
+        ..Limits::default()
+    };
+    tokio::time::timeout(Duration::from_secs(60), run_with(name, limits))
+        .await
+        .unwrap_or_else(|_| panic!("the run of {name} never ended"))
+        .0
+}
+
+/// Whether the process `name` wrote its pid as is still there (not even a zombie: the parent
+/// reaps what it kills).
+fn still_there(name: &str) -> bool {
+    let pid = std::fs::read_to_string(script(name).with_extension("pid")).expect("pid file");
+    Path::new(&format!("/proc/{}", pid.trim())).exists()
 }
 
 fn message(report: &RunReport) -> &str {
@@ -195,4 +234,18 @@ async fn a_worker_that_cannot_confine_itself_runs_nothing() {
         message(&report)
     );
     assert!(looked_up.is_empty());
+}
+
+#[tokio::test]
+async fn a_worker_that_reports_and_does_not_exit_is_killed() {
+    let report = run_briefly("done-then-sleeps").await;
+    assert_eq!(report.status, RunStatus::Ended, "{:?}", report.error);
+    assert!(!still_there("done-then-sleeps"), "the worker was killed");
+}
+
+#[tokio::test]
+async fn a_worker_that_never_reads_its_answers_is_stopped_at_the_deadline() {
+    let report = run_briefly("floods-reads").await;
+    assert_eq!(report.status, RunStatus::TimedOut, "{:?}", report.error);
+    assert!(!still_there("floods-reads"), "the worker was killed");
 }

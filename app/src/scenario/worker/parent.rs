@@ -1,5 +1,8 @@
 //! The server's side: starts a worker, answers its reads, keeps its log within the run's
-//! bounds, and kills it at the deadline or at the first line it should not have sent.
+//! bounds, and kills it at the deadline or at the first line it should not have sent. The
+//! whole conversation is held to the deadline, not only the reads: a worker that stops reading
+//! its answers (so a write blocks), or that reports and then does not exit, holds its run slot
+//! until then and no longer (`futex` is allowed, so RLIMIT_CPU never fires on a blocked one).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -108,19 +111,31 @@ async fn drive(
         memory_bytes: limits.memory_bytes,
         wall_clock_ms: u64::try_from(limits.wall_clock.as_millis()).unwrap_or(u64::MAX),
     };
-    match tokio::time::timeout_at(deadline, write_line(&mut input, &job)).await {
-        Ok(written) => written?,
+    let conversation = converse(&mut child, &mut input, &mut from, &job, secrets, log);
+    let done = match tokio::time::timeout_at(deadline, conversation).await {
+        Ok(done) => done,
         Err(_) => return Ok(timed_out(&mut child, limits).await),
-    }
+    };
+    // The report is in (or the run failed): nothing more is wanted from the worker, and one
+    // that does not exit on its own must not linger.
+    let _ = child.kill().await;
+    done
+}
 
+/// Everything said between the parent and its worker, from the job to the report.
+async fn converse(
+    child: &mut Child,
+    input: &mut ChildStdin,
+    from: &mut FromChild,
+    job: &Job,
+    secrets: &mut impl SecretLookup,
+    log: &mut KeptLog,
+) -> Result<Done, String> {
+    write_line(input, job).await?;
     let mut confined = false;
     let mut answered: HashMap<String, Option<String>> = HashMap::new();
     loop {
-        let next = match tokio::time::timeout_at(deadline, from.next()).await {
-            Ok(next) => next,
-            Err(_) => return Ok(timed_out(&mut child, limits).await),
-        };
-        let message = match next {
+        let message = match from.next().await {
             Ok(message) => message,
             Err(LineError::Closed) => {
                 let status = child.wait().await.map_err(|e| e.to_string())?;
@@ -154,12 +169,9 @@ async fn drive(
             FromWorker::Log { line } if confined => log.keep(line),
             FromWorker::Read { name } if confined => {
                 let answer = answer(&name, &mut answered, secrets).await;
-                write_line(&mut input, &answer).await?;
+                write_line(input, &answer).await?;
             }
-            FromWorker::Done { status, error } if confined => {
-                let _ = child.wait().await;
-                return Ok((status, error));
-            }
+            FromWorker::Done { status, error } if confined => return Ok((status, error)),
             _ => {
                 let _ = child.kill().await;
                 return Err(if confined {
