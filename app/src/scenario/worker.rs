@@ -59,8 +59,8 @@ enum FromWorker {
     },
     /// Only with `PROBE_VAR` set, which the parent never does (see `child::Probe`).
     Probe {
-        before: child::ProbeResults,
-        after: child::ProbeResults,
+        before: Box<child::ProbeResults>,
+        after: Box<child::ProbeResults>,
     },
     Read {
         name: String,

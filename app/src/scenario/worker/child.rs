@@ -69,9 +69,10 @@ pub fn serve_worker() -> Result<(), String> {
     }
     if let (Some(probe), Some(before)) = (&probe, before) {
         let after = probe.run();
-        pipes
-            .borrow_mut()
-            .send(&FromWorker::Probe { before, after })?;
+        pipes.borrow_mut().send(&FromWorker::Probe {
+            before: Box::new(before),
+            after: Box::new(after),
+        })?;
     }
 
     let host = PipeHost {
