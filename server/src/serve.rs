@@ -148,7 +148,7 @@ pub fn router(options: LeptosOptions, store: SecretStore, config: HttpConfig) ->
     match std::env::current_exe() {
         Ok(program) => runner = runner.with_worker(program),
         Err(e) => {
-            tracing::warn!(error = %e, "cannot locate the server binary: scenarios run in process")
+            tracing::warn!(error = %e, "cannot locate the server binary: scenario runs will be refused")
         }
     }
     Router::new()
