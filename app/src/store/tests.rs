@@ -1343,3 +1343,40 @@ async fn an_admin_neither_makes_nor_revokes_an_owner_key() {
         .unwrap();
     assert!(s.list_service_accounts().await.unwrap().is_empty());
 }
+
+/// `all` deletes in one statement however many secrets there are, and still writes one record
+/// per secret (in statements of a few hundred: one per record would hold the write lock far
+/// longer, one for all would pass SQLite's limit on parameters).
+#[tokio::test]
+async fn deleting_thousands_of_secrets_records_each() {
+    let t = open_store().await;
+    let app = t.store.create_application(&by(), "big").await.unwrap();
+    let many: Vec<NewSecret> = (0..3000).map(|i| secret(&format!("S{i}"), "v")).collect();
+    t.store.import_secrets(&by(), app.id, &many).await.unwrap();
+    let everything = Selection {
+        all: true,
+        names: vec!["S2999".into()],
+        ..Selection::default()
+    };
+    assert_eq!(
+        t.store
+            .delete_secrets(&by(), app.id, &everything)
+            .await
+            .unwrap(),
+        3000
+    );
+    let records: (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COUNT(DISTINCT secret_id) FROM audit_log \
+         WHERE action = 'secret.delete'",
+    )
+    .fetch_one(&t.store.pool)
+    .await
+    .unwrap();
+    assert_eq!(records, (3000, 3000));
+    let left = t
+        .store
+        .list_secrets(app.id, &SecretFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(left.total, 0);
+}
