@@ -262,7 +262,8 @@ fn connections_over_the_cap_are_closed_at_once() {
 fn a_request_not_answered_in_time_gets_408() {
     let server = RawServer::start(&[
         ("STRONGROOM_SCENARIO_TIMEOUT_SECS", "1"),
-        ("STRONGROOM_REQUEST_TIMEOUT_SECS", "2"),
+        // The shortest the server accepts: longer than a sign-in's 10 s argon2 queue.
+        ("STRONGROOM_REQUEST_TIMEOUT_SECS", "11"),
     ]);
     // The header is complete (the header timeout is satisfied), the body never is.
     let mut stream = server.connect();
@@ -276,7 +277,7 @@ fn a_request_not_answered_in_time_gets_408() {
     let (status, head, body) = read_response(&mut stream).expect("no answer");
     assert_eq!(status, 408, "{head}\n{body}");
     assert!(head.contains("connection: close"), "{head}");
-    assert!(body.contains("2 s"), "{body}");
+    assert!(body.contains("11 s"), "{body}");
     assert!(closed_by(&mut stream, Instant::now() + PATIENCE));
     assert_eq!(server.get_closing("/healthz"), Some(200));
 }
