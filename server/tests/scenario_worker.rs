@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use support::{Server, Session};
+use support::Server;
+use support::scenarios::{log_texts, reads, run_as, scenario_id};
 
 const PASSWORD: &str = "worker-test-password";
 
@@ -138,48 +139,10 @@ fn the_worker_can_open_connect_and_spawn_nothing_once_confined() {
     assert_eq!(messages[4]["status"], "Terminated");
 }
 
-async fn scenario_id(server: &Server, app: i64, name: &str, code: &str) -> i64 {
-    let args = json!({ "application_id": app, "name": name, "code": code });
-    let (status, body) = server
-        .call_json_as(server.session.as_ref(), "create_scenario", &args)
-        .await;
-    assert_eq!(status, 200, "{body}");
-    body["id"].as_i64().expect("scenario id")
-}
-
-async fn run_as(server: &Server, session: Option<&Session>, app: i64, id: i64) -> (u16, Value) {
-    let (app, id) = (app.to_string(), id.to_string());
-    server
-        .call_as(
-            session,
-            "run_scenario",
-            &[("application_id", &app), ("scenario_id", &id)],
-        )
-        .await
-}
-
 async fn run_ok(server: &Server, app: i64, id: i64) -> Value {
     let (status, run) = run_as(server, server.session.as_ref(), app, id).await;
     assert_eq!(status, 200, "{run}");
     run
-}
-
-fn log_texts(run: &Value) -> Vec<String> {
-    run["log"]
-        .as_array()
-        .expect("a log")
-        .iter()
-        .map(|line| line["text"].as_str().expect("text").to_owned())
-        .collect()
-}
-
-/// The value reads in the audit log, newest first.
-async fn reads(server: &Server) -> Vec<Value> {
-    let page = server
-        .call("audit_log", &[("action", "secret.read"), ("limit", "500")])
-        .await
-        .expect("audit_log");
-    page["items"].as_array().expect("items").clone()
 }
 
 /// The server process serving `data_dir` (its workers have no `--data-dir`).

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use std::process::Command;
 use std::time::Instant;
 use support::api::now;
+use support::scenarios::{create_scenario, log_texts, reads, run_as, scenario_id};
 use support::step_up::{
     LONG_WINDOW_SECS, SHORT_WINDOW_SECS, password_at, start_with_window, surely_stale_after,
 };
@@ -23,39 +24,6 @@ const EXAMPLE: &str = "VoxEngine.addEventListener(AppEvents.Started, () => {
   VoxEngine.terminate();
 });
 ";
-
-async fn create_scenario(server: &Server, app: i64, name: &str, code: &str) -> (u16, Value) {
-    let args = json!({ "application_id": app, "name": name, "code": code });
-    server
-        .call_json_as(server.session.as_ref(), "create_scenario", &args)
-        .await
-}
-
-async fn scenario_id(server: &Server, app: i64, name: &str, code: &str) -> i64 {
-    let (status, body) = create_scenario(server, app, name, code).await;
-    assert_eq!(status, 200, "{body}");
-    body["id"].as_i64().expect("scenario id")
-}
-
-async fn run_as(server: &Server, session: Option<&Session>, app: i64, id: i64) -> (u16, Value) {
-    let (app, id) = (app.to_string(), id.to_string());
-    server
-        .call_as(
-            session,
-            "run_scenario",
-            &[("application_id", &app), ("scenario_id", &id)],
-        )
-        .await
-}
-
-fn log_texts(run: &Value) -> Vec<String> {
-    run["log"]
-        .as_array()
-        .expect("a log")
-        .iter()
-        .map(|line| line["text"].as_str().expect("text").to_owned())
-        .collect()
-}
 
 /// Runs `strongroom scenario ARGS --data-dir DIR`: exit code, stdout, stderr.
 fn scenario_cli(data_dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
@@ -305,15 +273,6 @@ async fn the_time_limit_is_configurable() {
     assert_eq!(log_texts(&run), ["before"]);
     let (status, _) = run_as(&server, server.session.as_ref(), app, id - 1).await;
     assert_eq!(status, 200, "the next run works");
-}
-
-/// The value reads in the audit log, newest first.
-async fn reads(server: &Server) -> Vec<Value> {
-    let page = server
-        .call("audit_log", &[("action", "secret.read"), ("limit", "500")])
-        .await
-        .expect("audit_log");
-    page["items"].as_array().expect("items").clone()
 }
 
 #[tokio::test]

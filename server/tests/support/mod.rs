@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod api;
+pub mod scenarios;
 pub mod step_up;
 
 use serde_json::Value;
