@@ -1,4 +1,4 @@
--- Password-attempt throttling as counters, one row per key, instead of counting audit records:
+-- Throttling of failed password attempts as counters, one row per key, instead of counting audit records:
 -- an attempt is reserved here before its password is checked, in one statement that also
 -- checks the limit, so parallel guesses cannot all see a count under it; and a refused attempt
 -- moves `refused` instead of adding a row anywhere.
