@@ -6,6 +6,7 @@ measured side by side, alternating, in the same run, against the same server pro
 2. GetSecrets on an application with 100,000 secrets: name-filtered pages, one client.
 3. The panel: compressed wasm/JS/CSS bytes, navigation to hydrated (bench/hydration.mjs).
 4. Server RSS idle and under the load of 1; start-up time with 100,000 secrets stored.
+5. SetSecretInfo (a new value each time) under concurrent load: the write path.
 """
 
 import argparse
@@ -33,6 +34,11 @@ ROOT = Path(__file__).resolve().parent.parent
 USER, PASSWORD = "bench", "bench-password-1"
 BIG_SECRETS = 100_000
 PANEL_SECRETS = 1_000
+WRITE_SECRETS = 100
+WRITE_CONNECTIONS = 32
+# Writes queue for SQLite's one write lock; wrk's default 2 s would drop the slowest from the
+# latencies instead of showing them.
+WRITE_TIMEOUT_S = 10
 
 
 def main():
@@ -49,6 +55,7 @@ def main():
             results["api"] = bench.measure_api_reads()
             results["get_secrets"] = bench.measure_get_secrets()
             results["audit"] = bench.audit_check()
+            results["writes"] = bench.measure_writes(results["api"]["wrk_threads"])
             results["panel"] = bench.measure_panel()
         finally:
             bench.stop()
@@ -154,7 +161,7 @@ class Bench:
             {"iss": str(creds["account_id"]), "iat": now - 5, "exp": now + 3595},
             creds["private_key"], algorithm="RS256", headers={"kid": creds["key_id"]})
         self.start()
-        for name in ("calls", "big", "panel"):
+        for name in ("calls", "big", "panel", "writes"):
             self.api("AddApplication", application_name=name)
         self.stop()
         self.import_secrets("calls", 100)
@@ -162,6 +169,7 @@ class Bench:
         self.import_secrets("big", BIG_SECRETS)
         self.import_seconds = time.perf_counter() - began
         self.import_secrets("panel", PANEL_SECRETS)
+        self.import_secrets("writes", WRITE_SECRETS)
         self.db = self.data / "strongroom.db"
 
     def import_secrets(self, app, count):
@@ -247,6 +255,28 @@ class Bench:
     def audit_check(self):
         return {"responses": self.reads_sent, "records": self.count_reads() - self.reads_before}
 
+    # --- 5. the write path -----------------------------------------------------------------
+
+    def measure_writes(self, threads):
+        """SetSecretInfo rounds, each write a new value with its audit record in the same
+        transaction; the records written are counted per round."""
+        env = dict(self.env(), BENCH_JWT=self.jwt, BENCH_APP="writes",
+                   BENCH_SECRETS=str(WRITE_SECRETS))
+        runs = []
+        for _ in range(self.args.rounds):
+            before = self.count_audit("secret.update")
+            run, _ = self.wrk(self.base + "/platform_api", WRITE_CONNECTIONS, threads, env,
+                              ROOT / "bench/set_secret_value.lua", WRITE_TIMEOUT_S)
+            run["audit_records"] = self.count_audit("secret.update") - before
+            runs.append(run)
+        return summarize(runs) | {"rounds": runs, "connections": WRITE_CONNECTIONS,
+                                  "secrets": WRITE_SECRETS}
+
+    def count_audit(self, action):
+        with sqlite3.connect(f"file:{self.db}?mode=ro", uri=True) as db:
+            return db.execute("SELECT COUNT(*) FROM audit_log WHERE action = ?",
+                              (action,)).fetchone()[0]
+
     # --- 2. GetSecrets on 100,000 secrets -------------------------------------------------
 
     def measure_get_secrets(self):
@@ -286,11 +316,12 @@ class Bench:
 
     # --- wrk ------------------------------------------------------------------------------
 
-    def wrk(self, url, connections, threads, env, script):
+    def wrk(self, url, connections, threads, env, script, timeout_s=2):
         """One wrk run; returns its figures, with wrk's own CPU use and the server's, and the
-        server's peak RSS sampled during the run."""
+        server's peak RSS sampled during the run. A response slower than `timeout_s` counts as
+        a socket error (wrk's "timeout"), not in the latencies."""
         cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{self.args.seconds}s", "--latency",
-               "-s", str(script), url]
+               f"--timeout={timeout_s}s", "-s", str(script), url]
         # wrk is the only child reaped during the run: the growth of the children's CPU time
         # is its own.
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -322,7 +353,9 @@ def parse_wrk(out):
     def duration_ms(text):
         value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
         return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
-    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.M))
+    if set(latency) != {"50", "99"}:
+        sys.exit(f"wrk printed no latency distribution:\n{out}")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)$", out, re.M)
     socket_detail = socket_errors.group(1) if socket_errors else ""
