@@ -34,9 +34,9 @@ build: tools
 ## both against the release build
 test: test-rust test-e2e test-interop
 
-# One cargo call for both crates: the same feature set, so leptos is built once, not twice.
+# One cargo call for every crate: one feature set, so leptos is built once, not twice.
 test-rust:
-	cargo test -p app -p server --features app/ssr
+	cargo test -p shared -p store -p scenario -p app -p server --features app/ssr
 
 test-e2e: build test-tools
 	cd end2end && npx playwright test
@@ -53,7 +53,7 @@ bench: build test-tools interop-tools bench-tools
 ## lint: formatting and clippy, as CI expects them clean (the wasm crate needs the wasm target)
 lint: tools
 	cargo fmt --all -- --check
-	cargo clippy -p app -p server --features app/ssr --all-targets -- -D warnings
+	cargo clippy -p shared -p store -p scenario -p app -p server --features app/ssr --all-targets -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 fmt:

@@ -1,10 +1,10 @@
 //! The error the panel's server functions return, as the browser sees it. The message a user
 //! reads is kept apart from any internal cause, which only the server log gets.
 
-use crate::model::Field;
 use serde::{Deserialize, Serialize};
 use server_fn::codec::JsonEncoding;
 use server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use shared::model::Field;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
 pub enum PanelError {

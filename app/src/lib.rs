@@ -1,18 +1,13 @@
 //! Strongroom's control panel: routes, pages and components (rendered on the server and
-//! hydrated in the browser), the server functions behind them, and — server-side only — the
-//! encrypted secret store that both the panel and the Management API use.
+//! hydrated in the browser) and the server functions behind them. The types and rules the
+//! browser shares with the server live in the `shared` crate; the store and the scenario
+//! engine are server-only crates, pulled in by the `ssr` feature.
 
 pub mod auth;
 pub mod components;
 pub mod error;
-pub mod model;
 pub mod pages;
-#[cfg(feature = "ssr")]
-pub mod scenario;
 pub mod server_fns;
-#[cfg(feature = "ssr")]
-pub mod store;
-pub mod validation;
 
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};

@@ -274,7 +274,7 @@ mod linux {
     }
 
     /// The two programs `install_seccomp` applies, in order, for process `pid`.
-    pub(in crate::scenario) fn filters(pid: u32) -> Result<[BpfProgram; 2], String> {
+    pub(crate) fn filters(pid: u32) -> Result<[BpfProgram; 2], String> {
         let fatal = filter(
             [libc::SYS_execve, libc::SYS_execveat]
                 .into_iter()

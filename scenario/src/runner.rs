@@ -13,8 +13,8 @@ use tokio::sync::Semaphore;
 use super::runtime::{self, RunHost};
 use super::runtime::{Limits, RunContext};
 use super::worker::{self, SecretLookup};
-use crate::model::{ApplicationId, RunDetail, ScenarioId, Source, Timestamp};
-use crate::store::{Actor, ActorKind, NewRun, SecretStore, SecretValue, StoreError};
+use shared::model::{ApplicationId, RunDetail, ScenarioId, Source, Timestamp};
+use store::{Actor, ActorKind, NewRun, SecretStore, SecretValue, StoreError};
 
 /// Cheap to clone: the store, the limits, the shared count of free run slots and who holds
 /// how many of them.

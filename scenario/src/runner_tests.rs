@@ -2,9 +2,9 @@
 //! applications, the audit trail of reads, and the record of runs.
 
 use super::{Limits, RunError, ScenarioRunner};
-use crate::model::{ApplicationId, AuditQuery, RUNS_KEPT, RunStatus, ScenarioId, Source};
-use crate::store::{Actor, MasterKey, NewSecret, SecretStore, SecretValue};
+use shared::model::{ApplicationId, AuditQuery, RUNS_KEPT, RunStatus, ScenarioId, Source};
 use std::time::Duration;
+use store::{Actor, MasterKey, NewSecret, SecretStore, SecretValue};
 
 const READ_TEST: &str = "VoxEngine.addEventListener(AppEvents.Started, () => {
   Logger.write(`test=${VoxEngine.getSecretValue('test')}`);
@@ -44,7 +44,7 @@ fn bob() -> Actor {
 }
 
 /// The audit records of value reads, newest first.
-async fn reads(store: &SecretStore) -> Vec<crate::model::AuditEntry> {
+async fn reads(store: &SecretStore) -> Vec<shared::model::AuditEntry> {
     store
         .audit_page(&AuditQuery {
             action: Some("secret.read".into()),
@@ -350,7 +350,7 @@ async fn a_user_and_a_service_account_of_one_name_have_a_cap_each() {
     let spin = scenario(&f.store, app, "spin", "for (;;) {}").await;
     let quick = scenario(&f.store, app, "quick", "VoxEngine.terminate();").await;
     let account = Actor {
-        kind: crate::store::ActorKind::ServiceAccount("alice".into()),
+        kind: store::ActorKind::ServiceAccount("alice".into()),
         ..alice()
     };
 

@@ -13,9 +13,9 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use crate::model::{LogLine, RunStatus, ScriptError};
-use crate::store::SecretValue;
-use crate::validation::check_secret_name;
+use shared::model::{LogLine, RunStatus, ScriptError};
+use shared::validation::check_secret_name;
+use store::SecretValue;
 
 /// The file name errors name, so their line numbers point into the scenario.
 const SCENARIO_FILE: &str = "scenario.js";

@@ -1,12 +1,12 @@
 //! The sandbox on its own, with an in-memory secret source.
 
 use super::runtime::{Limits, RunContext, RunHost, RunReport, run};
-use crate::model::RunStatus;
-use crate::store::SecretValue;
+use shared::model::RunStatus;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
+use store::SecretValue;
 
 /// The example from the issue and `platform-api.md`, verbatim.
 const SEED_EXAMPLE: &str = r#"VoxEngine.addEventListener(AppEvents.Started, () => {

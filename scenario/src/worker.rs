@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::confine::Landlock;
 use super::runtime::RunContext;
-use crate::model::{LogLine, RunStatus, ScriptError};
+use shared::model::{LogLine, RunStatus, ScriptError};
 
 mod child;
 mod parent;

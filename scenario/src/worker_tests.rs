@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use super::runtime::{Limits, RunContext, RunReport};
 use super::worker::{self, SecretLookup};
-use crate::model::RunStatus;
-use crate::store::SecretValue;
+use shared::model::RunStatus;
+use store::SecretValue;
 
 const CONFINED: &str = r#"echo '{"type":"confined","landlock":"enforced"}'"#;
 const DONE: &str = r#"echo '{"type":"done","status":"Ended","error":null}'"#;

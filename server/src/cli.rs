@@ -2,13 +2,13 @@
 //! The README's configuration table lists the same options.
 
 use anyhow::Context;
-use app::model::{Account, Role};
-use app::store::SqliteConnectOptions;
-use app::validation::check_application_name;
 use clap::{Args, Parser, Subcommand};
+use shared::model::{Account, Role};
+use shared::validation::check_application_name;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
+use store::SqliteConnectOptions;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -118,13 +118,13 @@ pub struct ScenarioArgs {
 }
 
 impl ScenarioArgs {
-    pub fn limits(&self) -> app::scenario::Limits {
-        app::scenario::Limits {
+    pub fn limits(&self) -> scenario::Limits {
+        scenario::Limits {
             wall_clock: std::time::Duration::from_secs(self.timeout_secs),
             runs_per_user: self
                 .runs_per_user
                 .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
-            ..app::scenario::Limits::default()
+            ..scenario::Limits::default()
         }
     }
 }
@@ -278,7 +278,7 @@ impl ServeArgs {
         );
         // A sign-in cut off by the request timeout while it queues for argon2 would keep its
         // counted attempt; one that waits out the queue gets 503 and its attempt back.
-        let queue = app::store::PASSWORD_QUEUE_TIMEOUT.as_secs();
+        let queue = store::PASSWORD_QUEUE_TIMEOUT.as_secs();
         anyhow::ensure!(
             request > queue,
             "STRONGROOM_REQUEST_TIMEOUT_SECS / --request-timeout-secs ({request}) must be longer \

@@ -37,7 +37,7 @@ fn main() -> std::process::ExitCode {
         Command::Scenario(command) => return finish(run_async(scenario::run(command))),
         // No async runtime, no store, no key: only the sandbox and its pipes.
         Command::ScenarioWorker => {
-            app::scenario::worker::serve_worker().map_err(|message| anyhow::anyhow!(message))
+            ::scenario::worker::serve_worker().map_err(|message| anyhow::anyhow!(message))
         }
     };
     finish(result.map(|()| std::process::ExitCode::SUCCESS))

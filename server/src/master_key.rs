@@ -2,13 +2,13 @@
 //! generated with mode 0600 on first start.
 
 use anyhow::{Context, bail};
-use app::store::MasterKey;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use store::MasterKey;
 use zeroize::Zeroizing;
 
 pub const ENV_VAR: &str = "STRONGROOM_MASTER_KEY";

@@ -3,9 +3,9 @@
 //! and the `service-account` commands.
 
 use anyhow::Context;
-use app::store::{OpenError, SecretStore};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use store::{OpenError, SecretStore};
 
 use crate::cli::StoreArgs;
 use crate::master_key::{self, KeySource};
@@ -135,8 +135,8 @@ fn tighten(path: &Path) {
 pub async fn find_application(
     store: &SecretStore,
     name: &str,
-) -> anyhow::Result<app::model::ApplicationId> {
-    use app::model::ApplicationId;
+) -> anyhow::Result<shared::model::ApplicationId> {
+    use shared::model::ApplicationId;
     let short = store.account().short_application_name(name);
     if let Some(id) = store.find_application(short).await? {
         return Ok(id);

@@ -3,10 +3,10 @@
 //! same sandbox, the same audit records, kept with the scenario's latest runs.
 
 use anyhow::Context;
-use app::model::RunStatus;
-use app::scenario::ScenarioRunner;
-use app::store::{Actor, SecretStore};
+use scenario::ScenarioRunner;
+use shared::model::RunStatus;
 use std::process::ExitCode;
+use store::{Actor, SecretStore};
 
 use crate::cli::ScenarioCommand;
 use crate::open_store::find_application;
@@ -38,7 +38,7 @@ async fn run_one(
     store: &SecretStore,
     application: &str,
     scenario: &str,
-    limits: app::scenario::Limits,
+    limits: scenario::Limits,
 ) -> anyhow::Result<ExitCode> {
     let app = find_application(store, application).await?;
     let id = store.find_scenario(app, scenario).await?.with_context(|| {

@@ -1,10 +1,10 @@
 //! `strongroom secret import`: many secrets into one application at once, from JSON lines.
 
 use anyhow::Context;
-use app::store::{Actor, NewSecret, SecretValue};
 use serde::Deserialize;
 use std::io::Read;
 use std::path::Path;
+use store::{Actor, NewSecret, SecretValue};
 
 use crate::cli::SecretCommand;
 use crate::open_store::find_application;

@@ -2,8 +2,6 @@
 
 use anyhow::Context;
 use app::auth::AuthConfig;
-use app::scenario::ScenarioRunner;
-use app::store::{SecretStore, SessionLimits};
 use app::{App, shell};
 use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
@@ -13,7 +11,9 @@ use axum_server::tls_rustls::RustlsConfig;
 use leptos::config::{Env, LeptosOptions};
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use scenario::ScenarioRunner;
 use std::time::Duration;
+use store::{SecretStore, SessionLimits};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::map_response_body::MapResponseBodyLayer;
@@ -35,7 +35,7 @@ pub struct HttpConfig {
     pub auth: AuthConfig,
     pub proxies: TrustedProxies,
     pub https: bool,
-    pub scenarios: app::scenario::Limits,
+    pub scenarios: scenario::Limits,
     pub limits: RequestLimits,
 }
 
@@ -144,7 +144,7 @@ pub fn router(options: LeptosOptions, store: SecretStore, config: HttpConfig) ->
     // One run per core at a time: each holds a thread for up to the time limit.
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
     let mut runner = ScenarioRunner::new(store.clone(), config.scenarios, cores);
-    // Each run in its own process, killed at the deadline (see `app::scenario::worker`).
+    // Each run in its own process, killed at the deadline (see `scenario::worker`).
     match std::env::current_exe() {
         Ok(program) => runner = runner.with_worker(program),
         Err(e) => {

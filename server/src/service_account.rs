@@ -4,9 +4,9 @@
 //! its keys belong to no user, so they work until revoked, and it may revoke any key.
 
 use anyhow::Context;
-use app::store::Actor;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
+use store::Actor;
 
 use crate::cli::{ServiceAccountCommand, StoreArgs};
 use crate::master_key::KeySource;
@@ -112,7 +112,7 @@ pub async fn run(command: ServiceAccountCommand) -> anyhow::Result<()> {
     }
 }
 
-pub async fn open(args: &StoreArgs) -> anyhow::Result<app::store::SecretStore> {
+pub async fn open(args: &StoreArgs) -> anyhow::Result<store::SecretStore> {
     let (store, source) = crate::open_store::open(args).await?;
     if let KeySource::Generated(path) = source {
         eprintln!(

@@ -6,12 +6,12 @@
 //!   no user exists), so no page renders for a stranger.
 
 use app::auth::{AuthConfig, RequestAuth, csrf_matches, has_csrf_header};
-use app::store::SecretStore;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use std::net::SocketAddr;
+use store::SecretStore;
 
 use crate::trusted_proxy::TrustedProxies;
 

@@ -3,8 +3,8 @@
 //! input, so they stay out of `ps` and shell history.
 
 use anyhow::{Context, bail};
-use app::store::Actor;
 use std::io::BufRead;
+use store::Actor;
 
 use crate::cli::UserCommand;
 use crate::service_account::open;
@@ -56,7 +56,7 @@ pub async fn run(command: UserCommand) -> anyhow::Result<()> {
                 let id = store
                     .find_user(&username)
                     .await?
-                    .ok_or(app::store::StoreError::UserNotFound)?;
+                    .ok_or(store::StoreError::UserNotFound)?;
                 store.reset_password(&cli, id, &password).await
             }
             .await;

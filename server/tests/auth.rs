@@ -1274,7 +1274,7 @@ async fn no_value_or_password_reaches_the_log_or_the_audit_records() {
         );
     }
     let store = support::open_store_files(&data).await;
-    let query = app::model::AuditQuery {
+    let query = shared::model::AuditQuery {
         limit: Some(500),
         ..Default::default()
     };

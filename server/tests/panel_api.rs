@@ -3,8 +3,8 @@
 
 mod support;
 
-use app::model::{ApplicationId, SecretId};
 use serde_json::json;
+use shared::model::{ApplicationId, SecretId};
 use support::Server;
 
 #[tokio::test]
@@ -116,7 +116,7 @@ async fn editing_replaces_the_value_only_when_one_is_given() {
     assert!(server.stop().success());
 
     let store = support::open_store_files(&data).await;
-    let by = app::store::Actor::system("test");
+    let by = store::Actor::system("test");
     let read = |id| store.read_secret_value(&by, ApplicationId(app), SecretId(id), "test");
     assert_eq!(
         read(kept).await.unwrap().expose(),

@@ -1387,11 +1387,11 @@ async fn cached_value_reads_see_changes_and_revocations_at_once() {
     let store = support::open_store_files(&server.data_dir).await;
     let meta = store
         .update_secret(
-            &app::store::Actor::system("test"),
-            app::model::ApplicationId(app.parse().expect("id")),
-            app::model::SecretId(secret.parse().expect("id")),
-            app::store::SecretChanges {
-                value: Some(app::store::SecretValue::new("three".into())),
+            &store::Actor::system("test"),
+            shared::model::ApplicationId(app.parse().expect("id")),
+            shared::model::SecretId(secret.parse().expect("id")),
+            store::SecretChanges {
+                value: Some(store::SecretValue::new("three".into())),
                 ..Default::default()
             },
         )

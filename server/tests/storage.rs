@@ -3,9 +3,9 @@
 
 mod support;
 
-use app::model::{ApplicationId, SecretId};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use shared::model::{ApplicationId, SecretId};
 use support::{Server, all_file_bytes, contains, open_store_files};
 
 #[tokio::test]
@@ -111,7 +111,7 @@ async fn data_survives_a_restart_and_a_crash() {
     // The values decrypt with the key file the server generated: nothing was lost or garbled.
     let store = open_store_files(&data).await;
     let app = ApplicationId(app);
-    let by = app::store::Actor::system("test");
+    let by = store::Actor::system("test");
     let read = |id| store.read_secret_value(&by, app, SecretId(id), "test");
     assert_eq!(read(kept).await.unwrap().expose(), "value-before-restart");
     assert_eq!(

@@ -10,8 +10,8 @@
 use super::audit::{self, Actor, ActorKind, Event, Target};
 use super::crypto::{self, SecretValue};
 use super::{SecretStore, StoreError, now, parse_role};
-use crate::model::{AuditAction, Credentials, KeyStop, Role, ServiceAccount, Timestamp};
-use crate::validation::normalize_description;
+use shared::model::{AuditAction, Credentials, KeyStop, Role, ServiceAccount, Timestamp};
+use shared::validation::normalize_description;
 use sqlx::SqliteConnection;
 
 /// A service-account key as the API's authentication needs it.

@@ -4,8 +4,8 @@
 use super::audit::{self, Actor, Event, Target};
 use super::crypto::DataKey;
 use super::{SecretStore, StoreError, is_unique_violation, now};
-use crate::model::{ApplicationId, ApplicationSummary, AuditAction, Field, Timestamp};
-use crate::validation::check_application_name;
+use shared::model::{ApplicationId, ApplicationSummary, AuditAction, Field, Timestamp};
+use shared::validation::check_application_name;
 use sqlx::{QueryBuilder, Sqlite};
 use std::collections::{HashMap, HashSet};
 

@@ -3,7 +3,7 @@
 //! at all. Nothing here ever sees a secret value.
 
 use super::{SecretStore, StoreError, now};
-use crate::model::{
+use shared::model::{
     ApplicationId, AuditAction, AuditEntry, AuditPage, AuditQuery, Outcome, SecretId, Source,
     Timestamp,
 };

@@ -292,8 +292,8 @@ async fn insert_if_current(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ApplicationId, AuditAction, SecretId};
-    use crate::store::{MasterKey, SecretStore, Target};
+    use crate::{MasterKey, SecretStore, Target};
+    use shared::model::{ApplicationId, AuditAction, SecretId};
 
     /// `at`, `client_ip`, `secret_id`, `secret_name`, and how many rows have them.
     type Counted = (i64, Option<String>, Option<i64>, String, i64);

@@ -12,7 +12,7 @@ use rand::RngCore;
 use std::fmt;
 use zeroize::Zeroizing;
 
-use crate::model::{ApplicationId, SecretId};
+use shared::model::{ApplicationId, SecretId};
 
 const FORMAT_V1: u8 = 1;
 const NONCE_LEN: usize = 12;

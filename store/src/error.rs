@@ -2,7 +2,7 @@
 //! database and crypto causes are for the server log only (see `server_fns::errors`).
 
 use super::crypto::CryptoError;
-use crate::model::{Field, Role};
+use shared::model::{Field, Role};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

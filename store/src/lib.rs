@@ -41,7 +41,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::model::{Account, Timestamp};
+use shared::model::{Account, Timestamp};
 
 const KEY_CHECK_SETTING: &str = "master_key_check";
 
@@ -201,7 +201,7 @@ fn now() -> Timestamp {
 }
 
 /// A role as stored in `table`; anything else means the database was edited by hand.
-fn parse_role(stored: &str, table: &str) -> Result<crate::model::Role, StoreError> {
+fn parse_role(stored: &str, table: &str) -> Result<shared::model::Role, StoreError> {
     stored
         .parse()
         .map_err(|_| StoreError::Corrupt(format!("unknown role {stored:?} in {table}")))
@@ -218,7 +218,7 @@ fn is_unique_violation(err: &sqlx::Error) -> bool {
 /// match nothing (and SQLite refuses very long patterns).
 fn like_pattern(part: Option<&str>) -> Option<String> {
     let part = part.unwrap_or("");
-    if part.chars().count() > crate::validation::NAME_MAX_CHARS {
+    if part.chars().count() > shared::validation::NAME_MAX_CHARS {
         return None;
     }
     let escaped = part

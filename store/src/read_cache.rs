@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use super::audit::{Actor, Event, Target};
 use super::secrets::SECRET_COLUMNS;
 use super::{SecretStore, StoreError};
-use crate::model::{ApplicationId, AuditAction, Role, SecretMeta};
+use shared::model::{ApplicationId, AuditAction, Role, SecretMeta};
 
 use super::crypto::{SecretValue, ValueOpener};
 

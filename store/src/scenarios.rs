@@ -6,11 +6,11 @@ use serde::{Deserialize, Serialize};
 
 use super::audit::{self, Actor, Event, Target};
 use super::{SecretStore, StoreError, is_unique_violation, now};
-use crate::model::{
+use shared::model::{
     ApplicationId, AuditAction, Field, LogLine, RUNS_KEPT, RunDetail, RunId, RunStatus, RunSummary,
     Scenario, ScenarioId, ScenarioSummary, ScriptError, Timestamp,
 };
-use crate::validation::{check_scenario_code, check_scenario_name};
+use shared::validation::{check_scenario_code, check_scenario_name};
 
 /// A finished run, as the runner hands it to the store.
 pub struct NewRun {

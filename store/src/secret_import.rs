@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use super::audit::{self, Actor, Event, Target};
 use super::secrets::{NewSecret, checked_name, checked_value, insert_secret};
 use super::{SecretStore, StoreError, now};
-use crate::model::{ApplicationId, AuditAction, Timestamp};
+use shared::model::{ApplicationId, AuditAction, Timestamp};
 
 /// Audit records written per statement.
 const AUDIT_CHUNK: usize = 500;

@@ -5,12 +5,12 @@ use super::applications::Selection;
 use super::audit::{self, Actor, Event, Target};
 use super::crypto::{DataKey, SecretValue};
 use super::{SecretStore, StoreError, is_unique_violation, now};
-use crate::model::{
+use shared::model::{
     ApplicationId, AuditAction, Field, SecretId, SecretMeta, SecretPage, Timestamp,
 };
 use sqlx::{QueryBuilder, Sqlite};
 
-use crate::validation::{check_secret_name, check_secret_value, normalize_description};
+use shared::validation::{check_secret_name, check_secret_value, normalize_description};
 
 pub struct NewSecret {
     pub name: String,

@@ -4,7 +4,7 @@
 use super::audit::{self, Actor, Event, Target};
 use super::crypto;
 use super::{SecretStore, StoreError, now, parse_role};
-use crate::model::{AuditAction, Me, Timestamp, UserId};
+use shared::model::{AuditAction, Me, Timestamp, UserId};
 use sqlx::SqliteConnection;
 use zeroize::Zeroizing;
 

@@ -12,8 +12,8 @@ use super::sessions::{NewSession, Session, insert_session};
 use super::throttle::{Attempt, Counter, Throttle};
 use super::users::{end_sessions, set_password_hash};
 use super::{SecretStore, StoreError, now};
-use crate::model::{AuditAction, Field, Me, Outcome, Source, UserId};
-use crate::validation::{
+use shared::model::{AuditAction, Field, Me, Outcome, Source, UserId};
+use shared::validation::{
     PASSWORD_MAX_CHARS, check_new_password, check_username, normalize_username,
 };
 

@@ -1,7 +1,7 @@
 //! Store tests on a real, temporary SQLite file.
 
 use super::*;
-use crate::model::{ApplicationId, Field, SecretId, SecretMeta};
+use shared::model::{ApplicationId, Field, SecretId, SecretMeta};
 
 struct TestStore {
     store: SecretStore,
@@ -240,7 +240,7 @@ async fn secrets_are_scoped_to_their_application() {
     ));
 }
 
-fn names(page: &crate::model::SecretPage) -> Vec<&str> {
+fn names(page: &shared::model::SecretPage) -> Vec<&str> {
     page.items.iter().map(|s| s.name.as_str()).collect()
 }
 
@@ -553,7 +553,7 @@ async fn a_failed_application_list_keeps_every_secret() {
 
 #[tokio::test]
 async fn service_accounts_keep_only_the_public_key() {
-    use crate::model::Role;
+    use shared::model::Role;
     let t = open_store().await;
     let (listed, credentials) = t
         .store
@@ -804,7 +804,7 @@ async fn concurrent_reads_are_each_audited_before_they_return() {
             let store = t.store.clone();
             tokio::spawn(async move {
                 let reader =
-                    Actor::user(&format!("reader-{i:02}"), crate::model::Source::Api, None);
+                    Actor::user(&format!("reader-{i:02}"), shared::model::Source::Api, None);
                 let value = store
                     .read_secret_value(&reader, app.id, meta.id, "test")
                     .await
@@ -905,7 +905,7 @@ async fn a_read_whose_record_cannot_be_written_returns_no_value() {
         .unwrap();
     let (_, key) = t
         .store
-        .create_service_account(&by(), crate::model::Role::Developer, "")
+        .create_service_account(&by(), shared::model::Role::Developer, "")
         .await
         .unwrap();
     // Only the insert of a read's record fails: the row is found and decrypted first, so a
@@ -935,7 +935,7 @@ async fn a_read_whose_record_cannot_be_written_returns_no_value() {
         Ok(_) => panic!("a value left the store without its record"),
         Err(err) => refused(err),
     }
-    let may_read = |role: crate::model::Role| role.allows(crate::model::Permission::ReadValues);
+    let may_read = |role: shared::model::Role| role.allows(shared::model::Permission::ReadValues);
     for _ in 0..2 {
         match t
             .store
@@ -979,16 +979,16 @@ async fn a_cached_read_gone_stale_is_redone_never_returned() {
         .unwrap();
     let (_, developer) = t
         .store
-        .create_service_account(&by(), crate::model::Role::Developer, "")
+        .create_service_account(&by(), shared::model::Role::Developer, "")
         .await
         .unwrap();
     let (_, viewer) = t
         .store
-        .create_service_account(&by(), crate::model::Role::Viewer, "")
+        .create_service_account(&by(), shared::model::Role::Viewer, "")
         .await
         .unwrap();
     let reader = Actor::system("reader");
-    let may_read = |role: crate::model::Role| role.allows(crate::model::Permission::ReadValues);
+    let may_read = |role: shared::model::Role| role.allows(shared::model::Permission::ReadValues);
     let read = |key: String, name: &'static str| {
         let store = t.store.clone();
         let reader = reader.clone();
@@ -1074,7 +1074,7 @@ async fn the_audit_queries_use_their_indexes() {
                 .join("; ")
         }
     };
-    let filtered = |action: &str| crate::model::AuditQuery {
+    let filtered = |action: &str| shared::model::AuditQuery {
         action: Some(action.to_owned()),
         ..Default::default()
     };
@@ -1138,7 +1138,7 @@ async fn close_leaves_every_record_in_the_database_file() {
 /// The operator's keys (the command line's) belong to no one and keep working.
 #[tokio::test]
 async fn a_users_key_works_only_while_the_user_may_make_it() {
-    use crate::model::{KeyStop, Role, Source};
+    use shared::model::{KeyStop, Role, Source};
     let t = open_store().await;
     let s = &t.store;
     s.create_user(&by(), "olga", "owner-password-1", Role::Owner)
@@ -1163,7 +1163,7 @@ async fn a_users_key_works_only_while_the_user_may_make_it() {
         .await
         .unwrap();
     assert_eq!(adas.creator.as_deref(), Some("ada"));
-    let may_read = |role: Role| role.allows(crate::model::Permission::ReadValues);
+    let may_read = |role: Role| role.allows(shared::model::Permission::ReadValues);
     // Both lookups a request can take: the API's, and the read cache's. A cached read is
     // never answered with a key that does not work; with one that does, the first read after a
     // change may be left to the ordinary path (its entries are stale), the next is answered.
@@ -1220,7 +1220,7 @@ async fn a_users_key_works_only_while_the_user_may_make_it() {
 /// name is labelled unknown, not "Command line".
 #[tokio::test]
 async fn keys_made_before_creators_were_recorded_get_theirs() {
-    use crate::model::KeyStop;
+    use shared::model::KeyStop;
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("test.db").display());
     // The database as migration 0008 left it, with keys and their audit records.
@@ -1293,7 +1293,7 @@ async fn keys_made_before_creators_were_recorded_get_theirs() {
 /// request came through, and changes nothing.
 #[tokio::test]
 async fn an_admin_neither_makes_nor_revokes_an_owner_key() {
-    use crate::model::{Role, Source};
+    use shared::model::{Role, Source};
     let t = open_store().await;
     let s = &t.store;
     s.create_user(&by(), "ada", "admin-password-1", Role::Admin)

@@ -2,7 +2,7 @@
 //! SQLite file. Timestamps are moved with SQL to test time limits without waiting.
 
 use super::*;
-use crate::model::{AuditAction, Me, Outcome, Role, SecretId, Source, UserSummary};
+use shared::model::{AuditAction, Me, Outcome, Role, SecretId, Source, UserSummary};
 
 struct TestStore {
     store: SecretStore,
@@ -690,7 +690,7 @@ async fn a_username_no_account_can_have_is_refused_before_anything_is_written() 
         let Err(StoreError::Invalid { field, message }) = err else {
             panic!("{:?}: {:?}", name.get(..20), err.map(|_| ()));
         };
-        assert_eq!(field, crate::model::Field::Username);
+        assert_eq!(field, shared::model::Field::Username);
         assert!(message.len() < 200, "{message}");
     }
     // A password longer than any stored one is refused the same way, unchecked.
@@ -702,7 +702,7 @@ async fn a_username_no_account_can_have_is_refused_before_anything_is_written() 
         matches!(
             err,
             Err(StoreError::Invalid {
-                field: crate::model::Field::Password,
+                field: shared::model::Field::Password,
                 ..
             })
         ),
@@ -1059,7 +1059,7 @@ async fn audit_fields_keep_at_most_their_cap_of_caller_text() {
     let event = Event {
         action: AuditAction::Denied,
         outcome: Outcome::Denied,
-        target: Target::secret(crate::model::ApplicationId(1), &huge, SecretId(1), &huge),
+        target: Target::secret(shared::model::ApplicationId(1), &huge, SecretId(1), &huge),
         detail: huge.clone(),
     };
     s.record_event(&actor, &event).await.expect("record");

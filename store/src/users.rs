@@ -5,8 +5,10 @@ use super::audit::{self, Actor, Event, Target};
 use super::crypto;
 use super::throttle::{self, Counter, Throttle};
 use super::{SecretStore, StoreError, is_unique_violation, now, parse_role};
-use crate::model::{AuditAction, Field, Me, Outcome, Role, Source, Timestamp, UserId, UserSummary};
-use crate::validation::{check_new_password, check_username, normalize_username};
+use shared::model::{
+    AuditAction, Field, Me, Outcome, Role, Source, Timestamp, UserId, UserSummary,
+};
+use shared::validation::{check_new_password, check_username, normalize_username};
 use sqlx::SqliteConnection;
 
 const SETUP_CODE_SETTING: &str = "setup_code_hash";

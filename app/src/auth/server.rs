@@ -3,9 +3,9 @@
 //! server functions read it from there.
 
 use super::client::{CSRF_COOKIE, CSRF_HEADER, HOST_PREFIX, SESSION_COOKIE};
-pub use crate::store::Throttle;
-use crate::store::{NewSession, SecretStore, Session, SessionLimits, StoreError};
 use axum::http::{HeaderMap, HeaderValue, header};
+pub use store::Throttle;
+use store::{NewSession, SecretStore, Session, SessionLimits, StoreError};
 
 /// The sign-in policy of this server (from the command line), shared by the session layer
 /// and the server functions.

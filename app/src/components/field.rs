@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use crate::error::PanelError;
-use crate::model::Field;
+use shared::model::Field;
 
 /// The error line under a form field; empty (and silent for screen readers) when there is none.
 #[component]

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::error::PanelError;
-use crate::model::{Me, Permission};
+use shared::model::{Me, Permission};
 
 /// The signed-in user (`None` on the sign-in and setup pages).
 #[derive(Clone, Copy)]

@@ -3,8 +3,8 @@ use leptos::prelude::*;
 
 use super::{Dialog, FieldMessage};
 use crate::error::PanelError;
-use crate::model::Field;
 use crate::server_fns::confirm_password;
+use shared::model::Field;
 
 /// Asks for the password again before a value is revealed or copied. `on_confirmed` runs once
 /// the server accepted it; the caller then retries what it was doing.

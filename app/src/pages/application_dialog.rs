@@ -6,9 +6,9 @@ use leptos::prelude::*;
 
 use crate::components::{Dialog, FieldMessage};
 use crate::error::PanelError;
-use crate::model::{ApplicationSummary, Field};
 use crate::server_fns::{create_application, rename_application};
-use crate::validation::check_application_name;
+use shared::model::{ApplicationSummary, Field};
+use shared::validation::check_application_name;
 
 #[component]
 pub fn ApplicationDialog(

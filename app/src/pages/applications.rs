@@ -6,8 +6,8 @@ use leptos_router::hooks::use_navigate;
 
 use super::application_dialog::ApplicationDialog;
 use crate::components::{ConfirmDialog, can};
-use crate::model::{ApplicationSummary, Permission};
 use crate::server_fns::{delete_application, list_applications};
+use shared::model::{ApplicationSummary, Permission};
 
 #[derive(Clone)]
 enum Open {

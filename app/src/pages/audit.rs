@@ -10,8 +10,8 @@ use leptos_router::params::ParamsMap;
 
 use super::url_encode;
 use crate::components::can;
-use crate::model::{AuditAction, AuditEntry, AuditPage, AuditQuery, Permission, Timestamp};
 use crate::server_fns::audit_log;
+use shared::model::{AuditAction, AuditEntry, AuditPage, AuditQuery, Permission, Timestamp};
 
 const FILTERS: [&str; 6] = ["application", "secret", "actor", "action", "from", "to"];
 

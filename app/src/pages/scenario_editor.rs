@@ -10,11 +10,11 @@ use super::scenario_runs::RunsPanel;
 use super::use_application_id;
 use crate::components::{ConfirmDialog, FieldMessage, StepUpDialog, can, shown_error};
 use crate::error::PanelError;
-use crate::model::{ApplicationId, Field, Permission, RunDetail, Scenario, ScenarioId};
 use crate::server_fns::{
     create_scenario, delete_scenario, get_scenario, run_scenario, update_scenario,
 };
-use crate::validation::{SCENARIO_CODE_MAX_CHARS, check_scenario_code, check_scenario_name};
+use shared::model::{ApplicationId, Field, Permission, RunDetail, Scenario, ScenarioId};
+use shared::validation::{SCENARIO_CODE_MAX_CHARS, check_scenario_code, check_scenario_name};
 
 /// What a new scenario starts with: the example from Voximplant's documentation.
 pub const EXAMPLE_SCENARIO: &str = r#"VoxEngine.addEventListener(AppEvents.Started, () => {

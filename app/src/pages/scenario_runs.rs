@@ -6,8 +6,8 @@ use leptos::prelude::*;
 
 use super::scenarios::StatusBadge;
 use crate::error::PanelError;
-use crate::model::{ApplicationId, RUNS_KEPT, RunDetail, RunId, ScenarioId};
 use crate::server_fns::{get_run, list_runs};
+use shared::model::{ApplicationId, RUNS_KEPT, RunDetail, RunId, ScenarioId};
 
 #[component]
 pub fn RunsPanel(

@@ -8,8 +8,8 @@ use leptos_router::components::A;
 use super::use_application_id;
 use crate::components::can;
 use crate::error::PanelError;
-use crate::model::{ApplicationId, Permission, RunStatus, ScenarioSummary};
 use crate::server_fns::list_scenarios;
+use shared::model::{ApplicationId, Permission, RunStatus, ScenarioSummary};
 
 #[component]
 pub fn ScenariosPage() -> impl IntoView {

@@ -6,9 +6,9 @@ use leptos::prelude::*;
 
 use crate::components::{Dialog, FieldMessage, shown_error};
 use crate::error::PanelError;
-use crate::model::{ApplicationId, Field, SecretMeta};
 use crate::server_fns::{create_secret, update_secret};
-use crate::validation::{DESCRIPTION_MAX_CHARS, check_secret_name, check_secret_value};
+use shared::model::{ApplicationId, Field, SecretMeta};
+use shared::validation::{DESCRIPTION_MAX_CHARS, check_secret_name, check_secret_value};
 
 #[derive(Clone)]
 struct Draft {

@@ -14,10 +14,10 @@ use super::secret_dialog::SecretDialog;
 use super::{url_encode, use_application_id};
 use crate::components::{ConfirmDialog, StepUpDialog, can};
 use crate::error::PanelError;
-use crate::model::{
+use crate::server_fns::{ReadPurpose, delete_secret, list_secrets, read_secret_value};
+use shared::model::{
     ApplicationId, Permission, SECRET_PAGE_DEFAULT, SECRET_PAGE_SIZES, SecretMeta, SecretPage,
 };
-use crate::server_fns::{ReadPurpose, delete_secret, list_secrets, read_secret_value};
 
 #[derive(Clone)]
 enum Open {

@@ -7,10 +7,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::{ConfirmDialog, Dialog, can, download_text, use_me};
-use crate::model::{ApiAccess, Credentials, KeyStop, Permission, Role, ServiceAccount};
 use crate::server_fns::{
     create_service_account, get_api_access, regenerate_api_key, revoke_service_account,
 };
+use shared::model::{ApiAccess, Credentials, KeyStop, Permission, Role, ServiceAccount};
 
 #[derive(Clone)]
 enum Open {

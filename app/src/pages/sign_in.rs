@@ -8,9 +8,9 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::{FieldMessage, reload_to, safe_next, shown_error};
 use crate::error::PanelError;
-use crate::model::{Field, Me};
 use crate::server_fns::{complete_setup, sign_in};
-use crate::validation::{check_new_password, check_username};
+use shared::model::{Field, Me};
+use shared::validation::{check_new_password, check_username};
 
 #[component]
 pub fn SignInPage() -> impl IntoView {

@@ -7,9 +7,9 @@ use leptos_router::components::A;
 
 use crate::components::{Dialog, FieldMessage, can, reload_to, shown_error, use_me};
 use crate::error::PanelError;
-use crate::model::{Field, Permission};
 use crate::server_fns::{change_password, sign_out};
-use crate::validation::check_new_password;
+use shared::model::{Field, Permission};
+use shared::validation::check_new_password;
 
 #[component]
 pub fn TopBar() -> impl IntoView {

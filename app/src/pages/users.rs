@@ -6,11 +6,11 @@ use leptos_meta::Title;
 
 use crate::components::{ConfirmDialog, Dialog, FieldMessage, can, shown_error, use_me};
 use crate::error::PanelError;
-use crate::model::{Field, Permission, Role, UserSummary};
 use crate::server_fns::{
     create_user, list_users, reset_user_password, set_user_disabled, set_user_role,
 };
-use crate::validation::{check_new_password, check_username};
+use shared::model::{Field, Permission, Role, UserSummary};
+use shared::validation::{check_new_password, check_username};
 
 #[derive(Clone)]
 enum Open {

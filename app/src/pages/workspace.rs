@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use leptos_router::components::{A, Outlet, Redirect};
 use leptos_router::hooks::use_params_map;
 
-use crate::model::ApplicationId;
 use crate::server_fns::get_application;
+use shared::model::ApplicationId;
 
 /// The `:id` of the current `/applications/:id/...` URL, if it is a number.
 pub fn use_application_id() -> Memo<Option<ApplicationId>> {

@@ -3,8 +3,8 @@ use leptos::prelude::*;
 use crate::auth::PanelClient;
 use crate::error::PanelError;
 #[cfg(feature = "ssr")]
-use crate::model::Permission;
-use crate::model::{ApiAccess, Credentials, Role};
+use shared::model::Permission;
+use shared::model::{ApiAccess, Credentials, Role};
 
 /// The account id, whether an API key exists, and the service-account keys.
 #[server(endpoint = "get_api_access", client = PanelClient)]
@@ -45,14 +45,12 @@ pub async fn revoke_service_account(key_id: String) -> Result<(), PanelError> {
         .revoke_service_account(&caller.actor, &key_id)
         .await
     {
-        Err(err @ crate::store::StoreError::KeyRoleAboveOwn { own, key, .. }) => {
-            Err(super::guard::deny(
-                &caller,
-                format!("role {own} may not revoke a {key} key"),
-                err.to_string(),
-            )
-            .await)
-        }
+        Err(err @ store::StoreError::KeyRoleAboveOwn { own, key, .. }) => Err(super::guard::deny(
+            &caller,
+            format!("role {own} may not revoke a {key} key"),
+            err.to_string(),
+        )
+        .await),
         other => Ok(other?),
     }
 }

@@ -3,8 +3,8 @@ use leptos::prelude::*;
 use crate::auth::PanelClient;
 use crate::error::PanelError;
 #[cfg(feature = "ssr")]
-use crate::model::Permission;
-use crate::model::{ApplicationId, ApplicationSummary};
+use shared::model::Permission;
+use shared::model::{ApplicationId, ApplicationSummary};
 
 #[server(endpoint = "list_applications", client = PanelClient)]
 pub async fn list_applications() -> Result<Vec<ApplicationSummary>, PanelError> {

@@ -5,9 +5,9 @@ use leptos::prelude::*;
 
 use crate::auth::PanelClient;
 use crate::error::PanelError;
-use crate::model::AuditPage;
+use shared::model::AuditPage;
 #[cfg(feature = "ssr")]
-use crate::model::{AuditQuery, Permission};
+use shared::model::{AuditQuery, Permission};
 
 /// One page of the audit log, newest first. Every filter is optional (see `AuditQuery`);
 /// they are separate arguments so an unfiltered call needs none.

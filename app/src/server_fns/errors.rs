@@ -2,11 +2,11 @@
 //! go to the server log under a reference; the browser gets only the reference.
 
 use crate::error::PanelError;
-use crate::model::Field;
-use crate::store::StoreError;
 use axum::http::{HeaderValue, StatusCode, header};
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
+use shared::model::Field;
+use store::StoreError;
 
 /// When a caller turned away because every core is busy with passwords should come back.
 const BUSY_RETRY_SECS: i64 = 5;

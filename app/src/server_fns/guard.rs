@@ -4,11 +4,11 @@
 use super::errors::fail;
 use crate::auth::{AuthConfig, RequestAuth};
 use crate::error::PanelError;
-use crate::model::{AuditAction, Outcome, Permission, Role, Source};
-use crate::store::{Actor, Event, SecretStore, Session, Target};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use leptos::prelude::use_context;
+use shared::model::{AuditAction, Outcome, Permission, Role, Source};
+use store::{Actor, Event, SecretStore, Session, Target};
 
 /// A signed-in caller whose role allows the permission asked for.
 pub(super) struct Caller {

@@ -23,14 +23,14 @@ pub use session::*;
 pub use users::*;
 
 #[cfg(feature = "ssr")]
-fn store() -> Result<crate::store::SecretStore, crate::error::PanelError> {
-    leptos::prelude::use_context::<crate::store::SecretStore>()
+fn store() -> Result<store::SecretStore, crate::error::PanelError> {
+    leptos::prelude::use_context::<store::SecretStore>()
         .ok_or_else(|| errors::internal(&"the secret store is missing from the request context"))
 }
 
 #[cfg(feature = "ssr")]
-fn runner() -> Result<crate::scenario::ScenarioRunner, crate::error::PanelError> {
-    leptos::prelude::use_context::<crate::scenario::ScenarioRunner>()
+fn runner() -> Result<scenario::ScenarioRunner, crate::error::PanelError> {
+    leptos::prelude::use_context::<scenario::ScenarioRunner>()
         .ok_or_else(|| errors::internal(&"the scenario runner is missing from the request context"))
 }
 

@@ -7,12 +7,12 @@ use server_fn::codec::Json;
 
 use crate::auth::PanelClient;
 use crate::error::PanelError;
-use crate::model::{
+use shared::model::{
     ApplicationId, RunDetail, RunId, RunSummary, Scenario, ScenarioId, ScenarioSummary,
 };
 
 #[cfg(feature = "ssr")]
-use crate::model::Permission;
+use shared::model::Permission;
 
 #[server(endpoint = "list_scenarios", client = PanelClient)]
 pub async fn list_scenarios(
@@ -116,8 +116,8 @@ pub async fn get_run(
 }
 
 #[cfg(feature = "ssr")]
-fn run_error(err: crate::scenario::RunError) -> PanelError {
-    use crate::scenario::RunError;
+fn run_error(err: scenario::RunError) -> PanelError {
+    use scenario::RunError;
     match err {
         RunError::Store(err) => err.into(),
         RunError::Busy(_) | RunError::UserBusy(_) => super::errors::fail(

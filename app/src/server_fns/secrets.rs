@@ -3,12 +3,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::PanelClient;
 use crate::error::PanelError;
-use crate::model::{ApplicationId, SecretId, SecretMeta, SecretPage};
+use shared::model::{ApplicationId, SecretId, SecretMeta, SecretPage};
 
 #[cfg(feature = "ssr")]
-use crate::model::Permission;
+use shared::model::Permission;
 #[cfg(feature = "ssr")]
-use crate::store::{NewSecret, SecretChanges, SecretFilter, SecretValue};
+use store::{NewSecret, SecretChanges, SecretFilter, SecretValue};
 
 /// Why a value is read: both are audited, under their own name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,7 +26,7 @@ pub async fn list_secrets(
     limit: Option<i64>,
     offset: Option<i64>,
 ) -> Result<SecretPage, PanelError> {
-    use crate::model::{SECRET_PAGE_DEFAULT, SECRET_PAGE_SIZES};
+    use shared::model::{SECRET_PAGE_DEFAULT, SECRET_PAGE_SIZES};
     let caller = super::guard::require(Permission::ViewMetadata).await?;
     let largest = SECRET_PAGE_SIZES[SECRET_PAGE_SIZES.len() - 1];
     let filter = SecretFilter {

@@ -5,15 +5,15 @@ use leptos::prelude::*;
 
 use crate::auth::PanelClient;
 use crate::error::PanelError;
-use crate::model::{Me, SetupStatus};
+use shared::model::{Me, SetupStatus};
 
 #[cfg(feature = "ssr")]
 use {
     super::errors::fail,
     super::guard::{Anyone, anyone, require},
-    crate::model::Permission,
-    crate::store::StoreError,
     axum::http::{StatusCode, header},
+    shared::model::Permission,
+    store::StoreError,
 };
 
 /// The signed-in user, or `None`.
@@ -83,8 +83,7 @@ pub async fn complete_setup(
             &config.throttle,
         )
         .await?;
-    let actor =
-        crate::store::Actor::user(&user.username, crate::model::Source::Panel, auth.client_ip);
+    let actor = store::Actor::user(&user.username, shared::model::Source::Panel, auth.client_ip);
     let session = store.create_session(&user, &actor).await?;
     set_cookies(config.session_cookies(&session));
     Ok(user)
@@ -120,7 +119,7 @@ pub async fn confirm_password(password: String) -> Result<(), PanelError> {
             StoreError::WrongPassword => fail(
                 StatusCode::UNAUTHORIZED,
                 PanelError::Invalid {
-                    field: crate::model::Field::Password,
+                    field: shared::model::Field::Password,
                     message: "That is not your password.".into(),
                 },
             ),

@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use crate::auth::PanelClient;
 use crate::error::PanelError;
 #[cfg(feature = "ssr")]
-use crate::model::Permission;
-use crate::model::{Role, UserId, UserSummary};
+use shared::model::Permission;
+use shared::model::{Role, UserId, UserSummary};
 
 #[server(endpoint = "list_users", client = PanelClient)]
 pub async fn list_users() -> Result<Vec<UserSummary>, PanelError> {

@@ -11,10 +11,10 @@ use super::{
     FromWorker, Job, LineError, MAX_JOB_BYTES, MAX_LINE_BYTES, MAX_RUN_BYTES, ToWorker, parse_line,
     to_line,
 };
-use crate::model::LogLine;
-use crate::scenario::confine::{self, Budget};
-use crate::scenario::runtime::{self, Limits, RunHost};
-use crate::store::SecretValue;
+use crate::confine::{self, Budget};
+use crate::runtime::{self, Limits, RunHost};
+use shared::model::LogLine;
+use store::SecretValue;
 
 /// A test's way to try, in a real worker, what confinement must stop: a JSON `Probe`. The
 /// parent starts workers with an empty environment, so a server never sets it.

@@ -17,13 +17,13 @@ use super::{
     FromWorker, Job, LineError, MAX_LINE_BYTES, MAX_RUN_BYTES, ToWorker, WORKER_COMMAND,
     parse_line, to_line,
 };
-use crate::model::{LogLine, RunStatus, ScriptError};
-use crate::scenario::confine::Landlock;
-use crate::scenario::runtime::{
+use crate::confine::Landlock;
+use crate::runtime::{
     self, Limits, MAX_LOG_BYTES, MAX_LOG_LINES, MAX_SECRET_NAMES, RunContext, RunReport,
 };
-use crate::store::SecretValue;
-use crate::validation::check_secret_name;
+use shared::model::{LogLine, RunStatus, ScriptError};
+use shared::validation::check_secret_name;
+use store::SecretValue;
 
 /// How long after the deadline a worker that has not finished is killed.
 const GRACE: Duration = Duration::from_secs(2);

@@ -1,9 +1,9 @@
 //! The application methods (spec: "Applications"). Each one only translates parameters to a
 //! store call and the result to the wire format.
 
-use app::model::ApplicationId;
-use app::store::{Actor, ApplicationFilter, SecretStore, Selection};
 use serde_json::{Value, json};
+use shared::model::ApplicationId;
+use store::{Actor, ApplicationFilter, SecretStore, Selection};
 
 use super::error::{ApiError, MISSING_PARAMETER, UNKNOWN_APPLICATION_ID, UNKNOWN_APPLICATION_NAME};
 use super::params::{Params, check_name_filter};
@@ -111,7 +111,7 @@ async fn resolve(
     let by_id = match p.id(id_param)? {
         Some(id) => Some(match store.get_application(ApplicationId(id)).await {
             Ok(app) => app.id,
-            Err(app::store::StoreError::ApplicationNotFound) => {
+            Err(store::StoreError::ApplicationNotFound) => {
                 return Err(ApiError::new(
                     UNKNOWN_APPLICATION_ID,
                     format!("'{id_param}': application {id} does not exist."),

@@ -1,12 +1,12 @@
 //! Who is calling: a service-account JWT (`Authorization: Bearer`) or the legacy
 //! `account_id` + `api_key` parameters (spec: "Authentication").
 
-use app::model::{Account, Role, Source};
-use app::store::{Actor, ActorKind, SecretStore};
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
+use shared::model::{Account, Role, Source};
+use store::{Actor, ActorKind, SecretStore};
 
 use super::error::ApiError;
 use super::params::Params;
@@ -176,7 +176,7 @@ fn key_id_of(token: &str) -> Result<String, ApiError> {
 fn check_signature_and_claims(
     token: &str,
     key_id: &str,
-    key: &app::store::VerifyingKey,
+    key: &store::VerifyingKey,
     account: &Account,
     now: i64,
 ) -> Result<i64, ApiError> {

@@ -3,11 +3,11 @@
 //! official clients read only the body; a real fault is code 2 with a reference, and its cause
 //! goes only to the log.
 
-use app::model::Field;
-use app::store::StoreError;
 use axum::Json;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+use shared::model::Field;
+use store::StoreError;
 
 pub const AUTH_FAILED: i32 = 100;
 pub const INVALID_ARGUMENT: i32 = 101;

@@ -11,15 +11,15 @@ mod secrets;
 mod token_cache;
 
 use app::auth::RequestAuth;
-use app::model::{AuditAction, Outcome, Permission, Role};
-use app::store::{Actor, Event, SecretStore, Target};
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::Value;
+use shared::model::{AuditAction, Outcome, Permission, Role};
 use std::sync::Arc;
+use store::{Actor, Event, SecretStore, Target};
 
 use error::{ApiError, CMD_MISSING, FORBIDDEN, UNKNOWN_METHOD};
 use params::Params;

@@ -7,7 +7,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use std::collections::BTreeMap;
 
-use app::validation::NAME_MAX_CHARS;
+use shared::validation::NAME_MAX_CHARS;
 
 use super::error::ApiError;
 

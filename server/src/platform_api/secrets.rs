@@ -1,21 +1,21 @@
 //! The secret methods (spec: "Secrets"). Each one only translates parameters to a store call
 //! and the result to the wire format; the store enforces every rule.
 
-use app::model::{ApplicationId, Field, SecretId, SecretMeta, Timestamp};
-use app::store::{
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use shared::model::{ApplicationId, Field, SecretId, SecretMeta, Timestamp};
+use store::{
     Actor, ApplicationRef, NewSecret, SecretChanges, SecretFilter, SecretRef, SecretStore,
     SecretValue, Selection, StoreError,
 };
-use serde::Serialize;
-use serde_json::{Map, Value, json};
 
 use super::applications::resolve_for_secrets;
 use super::auth;
 use super::error::{ApiError, MISSING_PARAMETER, plain_param};
 use super::params::Params;
 use super::{Answer, ApiState};
-use app::model::{Permission, Role};
 use axum::http::HeaderMap;
+use shared::model::{Permission, Role};
 
 pub async fn add_secret(store: &SecretStore, by: &Actor, p: &Params) -> Result<Value, ApiError> {
     let app = resolve_for_secrets(store, p).await?;
@@ -256,8 +256,8 @@ async fn resolve_secret(
                 .get_secret(app, SecretId(id))
                 .await
                 .map_err(|e| match e {
-                    app::store::StoreError::SecretNotFound => {
-                        ApiError::from(app::store::StoreError::SecretIdUnknown(id))
+                    store::StoreError::SecretNotFound => {
+                        ApiError::from(store::StoreError::SecretIdUnknown(id))
                     }
                     other => other.into(),
                 })?,
@@ -267,7 +267,7 @@ async fn resolve_secret(
     let by_name = match p.text("secret_name") {
         Some(name) => {
             let id = store.find_secret(app, name).await?.ok_or_else(|| {
-                ApiError::from(app::store::StoreError::SecretNameUnknown(name.to_owned()))
+                ApiError::from(store::StoreError::SecretNameUnknown(name.to_owned()))
             })?;
             Some(store.get_secret(app, id).await?)
         }

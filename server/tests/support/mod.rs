@@ -359,15 +359,15 @@ pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 /// Opens a stopped server's data directory directly, with the key file it generated, to check
 /// what it stored (the panel never shows values).
-pub async fn open_store_files(data_dir: &Path) -> app::store::SecretStore {
+pub async fn open_store_files(data_dir: &Path) -> store::SecretStore {
     use base64::Engine;
     let text = std::fs::read_to_string(data_dir.join("master.key")).expect("master.key");
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(text.trim())
         .expect("base64 key");
-    let key = app::store::MasterKey::from_bytes(&bytes).expect("32-byte key");
+    let key = store::MasterKey::from_bytes(&bytes).expect("32-byte key");
     let url = format!("sqlite://{}", data_dir.join("strongroom.db").display());
-    app::store::SecretStore::open(&url, key)
+    store::SecretStore::open(&url, key)
         .await
         .expect("open the stopped server's store")
 }

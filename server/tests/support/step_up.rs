@@ -31,7 +31,7 @@ pub fn surely_stale_after(typed: Instant, window: u64) -> Instant {
 /// the stopped server on `data_dir` stored it.
 pub async fn password_at(data_dir: &Path, session: &Session) -> i64 {
     let store = super::open_store_files(data_dir).await;
-    let limits = app::store::SessionLimits {
+    let limits = store::SessionLimits {
         idle_secs: 3600,
         lifetime_secs: 3600,
     };
