@@ -1,4 +1,5 @@
-// The store embeds ../migrations with `sqlx::migrate!`; a new migration file must rebuild it.
+// The store embeds ../migrations/<engine>/ with `sqlx::migrate!`; a new migration file must
+// rebuild it (a directory is watched with everything under it).
 fn main() {
     println!("cargo:rerun-if-changed=../migrations");
 }

@@ -7,8 +7,6 @@ use shared::model::{Account, Role};
 use shared::validation::check_application_name;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::str::FromStr;
-use store::SqliteConnectOptions;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -355,22 +353,13 @@ pub struct StoreArgs {
 impl StoreArgs {
     /// The database to open. The default is built from the path, not a URL string, so a data
     /// directory whose name contains `?` or `#` still means that directory.
-    pub fn database(&self) -> anyhow::Result<SqliteConnectOptions> {
+    pub fn database(&self) -> anyhow::Result<store::Database> {
         match &self.database_url {
-            Some(url) => SqliteConnectOptions::from_str(url).with_context(|| {
-                format!(
-                    "STRONGROOM_DATABASE_URL / --database-url {url:?} is not a valid SQLite URL"
-                )
-            }),
-            None => Ok(SqliteConnectOptions::new().filename(self.data_dir.join("strongroom.db"))),
+            Some(url) => {
+                store::Database::from_url(url).context("STRONGROOM_DATABASE_URL / --database-url")
+            }
+            None => Ok(store::Database::file(self.data_dir.join("strongroom.db"))),
         }
-    }
-
-    /// True for a database that lives only in memory (`sqlite::memory:`, `mode=memory`).
-    pub fn in_memory(&self) -> bool {
-        self.database_url
-            .as_deref()
-            .is_some_and(|url| url.contains(":memory:") || url.contains("mode=memory"))
     }
 
     /// The account, with its name checked by the application-name rules (it is part of every
@@ -416,8 +405,8 @@ mod tests {
         assert!(cli.command.is_none());
         let database = cli.serve.store.database().unwrap();
         assert_eq!(
-            database.get_filename(),
-            PathBuf::from("./data/strongroom.db")
+            database.file_path(),
+            Some(PathBuf::from("./data/strongroom.db").as_path())
         );
         assert_eq!(
             cli.serve.store.master_key_file(),
@@ -430,8 +419,8 @@ mod tests {
         let cli = Cli::try_parse_from(["strongroom", "--data-dir", "/srv/a?b#c"]).unwrap();
         let database = cli.serve.store.database().unwrap();
         assert_eq!(
-            database.get_filename(),
-            PathBuf::from("/srv/a?b#c/strongroom.db")
+            database.file_path(),
+            Some(PathBuf::from("/srv/a?b#c/strongroom.db").as_path())
         );
     }
 
@@ -624,10 +613,15 @@ mod tests {
     fn in_memory_databases_are_recognised() {
         let memory =
             Cli::try_parse_from(["strongroom", "--database-url", "sqlite::memory:"]).unwrap();
-        assert!(memory.serve.store.in_memory());
+        let database = memory.serve.store.database().unwrap();
+        assert_eq!(database.file_path(), None);
         let file =
             Cli::try_parse_from(["strongroom", "--database-url", "sqlite:///srv/s.db"]).unwrap();
-        assert!(!file.serve.store.in_memory());
+        let database = file.serve.store.database().unwrap();
+        assert_eq!(
+            database.file_path(),
+            Some(PathBuf::from("/srv/s.db").as_path())
+        );
     }
 
     #[test]

@@ -43,11 +43,11 @@ pub async fn open(args: &StoreArgs) -> anyhow::Result<(SecretStore, KeySource)> 
         .filter(|v| !v.is_empty());
     let (key, source) = master_key::load(env_key, &key_file)?;
     let database = args.database()?;
-    let location = database.get_filename().display().to_string();
-    if !args.in_memory() {
-        make_private(database.get_filename())?;
+    let location = database.to_string();
+    if let Some(file) = database.file_path() {
+        make_private(file)?;
     }
-    match SecretStore::open_with(database, key).await {
+    match SecretStore::open_database(&database, key).await {
         Ok(store) => {
             tracing::info!(database = %location, "database ready");
             Ok((store.with_account(account), source))

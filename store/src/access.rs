@@ -10,9 +10,9 @@
 use super::audit::{self, Actor, ActorKind, Event, Target};
 use super::crypto::{self, SecretValue};
 use super::{SecretStore, StoreError, now, parse_role};
+use crate::backend::Conn;
 use shared::model::{AuditAction, Credentials, KeyStop, Role, ServiceAccount, Timestamp};
 use shared::validation::normalize_description;
-use sqlx::SqliteConnection;
 
 /// A service-account key as the API's authentication needs it.
 pub struct VerifyingKey {
@@ -99,10 +99,7 @@ impl TryFrom<ServiceAccountRow> for ServiceAccount {
 /// The user `by` names, as a key's creator: their id and role, read in the transaction that
 /// makes or revokes the key. `None` for the operator (the command line). API credentials never
 /// manage keys, and a disabled user counts as gone.
-async fn key_manager(
-    tx: &mut SqliteConnection,
-    by: &Actor,
-) -> Result<Option<(i64, Role)>, StoreError> {
+async fn key_manager(tx: &mut Conn, by: &Actor) -> Result<Option<(i64, Role)>, StoreError> {
     let username = match &by.kind {
         ActorKind::System(_) => return Ok(None),
         ActorKind::User(username) => username,

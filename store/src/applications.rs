@@ -4,9 +4,10 @@
 use super::audit::{self, Actor, Event, Target};
 use super::crypto::DataKey;
 use super::{SecretStore, StoreError, is_unique_violation, now};
+use crate::backend::Db;
 use shared::model::{ApplicationId, ApplicationSummary, AuditAction, Field, Timestamp};
 use shared::validation::check_application_name;
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::QueryBuilder;
 use std::collections::{HashMap, HashSet};
 
 #[derive(sqlx::FromRow)]
@@ -65,7 +66,7 @@ impl Selection {
 
     /// ` AND (id IN (..) OR name IN (..))` over the listed items; nothing for `all`, which takes
     /// every row the statement's own condition allows.
-    pub(super) fn push_condition(&self, sql: &mut QueryBuilder<'_, Sqlite>) {
+    pub(super) fn push_condition(&self, sql: &mut QueryBuilder<'_, Db>) {
         if self.all {
             return;
         }
@@ -113,7 +114,7 @@ impl Selection {
 
 /// Writes the records of a bulk delete, a few hundred per statement.
 pub(super) async fn record_all(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut crate::backend::Conn,
     by: &Actor,
     events: &[Event],
 ) -> Result<(), StoreError> {
@@ -191,7 +192,7 @@ impl SecretStore {
         let mut tx = self.write_transaction().await?;
         // Explicitly, not by the cascade: each secret's delete triggers (name index, read
         // generation) run, and the count per application goes into its record.
-        let mut sql = QueryBuilder::<Sqlite>::new(
+        let mut sql = QueryBuilder::<Db>::new(
             "DELETE FROM secrets WHERE application_id IN (SELECT id FROM applications WHERE 1 = 1",
         );
         selection.push_condition(&mut sql);
@@ -201,7 +202,7 @@ impl SecretStore {
         for owner in owners {
             *secrets_of.entry(owner).or_default() += 1;
         }
-        let mut sql = QueryBuilder::<Sqlite>::new("DELETE FROM applications WHERE 1 = 1");
+        let mut sql = QueryBuilder::<Db>::new("DELETE FROM applications WHERE 1 = 1");
         selection.push_condition(&mut sql);
         sql.push(" RETURNING id, name");
         let mut deleted: Vec<(i64, String)> = sql.build_query_as().fetch_all(&mut *tx).await?;
@@ -340,7 +341,7 @@ impl SecretStore {
     /// update is the first statement on purpose.
     pub(super) async fn touch_application(
         &self,
-        tx: &mut sqlx::SqliteConnection,
+        tx: &mut crate::backend::Conn,
         id: ApplicationId,
     ) -> Result<(super::crypto::DataKey, String), StoreError> {
         let row: Option<(Vec<u8>, String)> = sqlx::query_as(

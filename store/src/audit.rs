@@ -3,11 +3,12 @@
 //! at all. Nothing here ever sees a secret value.
 
 use super::{SecretStore, StoreError, now};
+use crate::backend::{Conn, Db};
 use shared::model::{
     ApplicationId, AuditAction, AuditEntry, AuditPage, AuditQuery, Outcome, SecretId, Source,
     Timestamp,
 };
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::QueryBuilder;
 use std::borrow::Cow;
 
 /// Who is acting: a signed-in user, an API credential, or the server itself (the CLI).
@@ -126,7 +127,7 @@ impl Event {
 
 /// Writes one record on `conn`, normally inside the transaction of the change it describes.
 pub(super) async fn record(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     actor: &Actor,
     event: &Event,
 ) -> Result<(), StoreError> {
@@ -208,13 +209,13 @@ impl<'a> Row<'a> {
 
 /// Writes several records (each with its own time) in one statement.
 pub(super) async fn record_many(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     records: &[(&Actor, &Event, Timestamp)],
 ) -> Result<(), StoreError> {
     if records.is_empty() {
         return Ok(());
     }
-    let mut sql = QueryBuilder::<Sqlite>::new(format!("INSERT INTO audit_log ({COLUMNS}) "));
+    let mut sql = QueryBuilder::<Db>::new(format!("INSERT INTO audit_log ({COLUMNS}) "));
     sql.push_values(records, |mut values, (actor, event, at)| {
         let row = Row::new(actor, event, *at);
         values
@@ -314,8 +315,8 @@ impl SecretStore {
         &self,
         query: &AuditQuery,
         limit: i64,
-    ) -> QueryBuilder<'static, Sqlite> {
-        let mut sql = QueryBuilder::<Sqlite>::new(
+    ) -> QueryBuilder<'static, Db> {
+        let mut sql = QueryBuilder::<Db>::new(
             "SELECT id, at, actor_kind, actor, source, client_ip, action, outcome, \
              application_id, application_name, secret_id, secret_name, target, detail \
              FROM audit_log WHERE 1 = 1",

@@ -5,8 +5,8 @@
 //! transaction, then wakes every waiter. Under load the batches grow by themselves; a lone
 //! read still commits at once.
 
+use crate::backend::Conn;
 use sqlx::Connection;
-use sqlx::SqliteConnection;
 use sqlx::pool::PoolConnection;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -49,7 +49,7 @@ pub(super) struct AuditQueue {
 impl AuditQueue {
     /// Starts the writer task on the current Tokio runtime. It tells `cache` whenever it sees
     /// that the read generation moved.
-    pub(super) fn start(pool: sqlx::SqlitePool, cache: Arc<ReadCache>) -> Self {
+    pub(super) fn start(pool: crate::backend::Pool, cache: Arc<ReadCache>) -> Self {
         let (sender, receiver) = mpsc::channel(QUEUE_DEPTH);
         let stop = Arc::new(Notify::new());
         let writer = tokio::spawn(write_batches(pool, cache, receiver, stop.clone()));
@@ -98,14 +98,14 @@ impl AuditQueue {
 }
 
 async fn write_batches(
-    pool: sqlx::SqlitePool,
+    pool: crate::backend::Pool,
     cache: Arc<ReadCache>,
     mut receiver: mpsc::Receiver<Pending>,
     stop: Arc<Notify>,
 ) {
     // The writer's own connection, out of the pool: a pooled one would cost a checkout and a
     // ping on every return. Dropped after an error; the next batch opens another.
-    let mut connection: Option<SqliteConnection> = None;
+    let mut connection: Option<Conn> = None;
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut stopping = false;
     loop {
@@ -198,7 +198,7 @@ static INSERT_IF_CURRENT: LazyLock<Vec<String>> = LazyLock::new(|| {
 /// per generation the records were read under (nearly always one), and after a refusal one
 /// query for the new generation.
 async fn commit(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     cache: &ReadCache,
     batch: &mut Vec<Pending>,
 ) -> Result<(), StoreError> {
@@ -242,7 +242,7 @@ async fn commit(
 
 /// Runs the `INSERT_IF_CURRENT` statement that fits `group`; true when it wrote the records.
 async fn insert_if_current(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     group: &[Pending],
     generation: i64,
 ) -> Result<bool, sqlx::Error> {

@@ -89,7 +89,7 @@ impl StoreError {
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
-    #[error("STRONGROOM_DATABASE_URL {url:?} is not a valid SQLite URL: {source}")]
+    #[error("{url:?} is not a valid SQLite URL: {source}")]
     BadUrl { url: String, source: sqlx::Error },
     #[error("cannot open the database {url}: {source}")]
     Connect { url: String, source: sqlx::Error },

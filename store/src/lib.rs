@@ -6,6 +6,7 @@ mod access;
 mod applications;
 mod audit;
 mod audit_queue;
+mod backend;
 pub mod crypto;
 mod error;
 mod passwords;
@@ -27,17 +28,15 @@ mod users;
 pub use access::VerifyingKey;
 pub use applications::{ApplicationFilter, Selection};
 pub use audit::{Actor, ActorKind, Event, Target};
+pub use backend::Database;
 pub use crypto::{MasterKey, SecretValue};
 pub use error::{OpenError, StoreError};
 pub use scenarios::NewRun;
 pub use secrets::{ApplicationRef, NewSecret, SecretChanges, SecretFilter, SecretRef};
 pub use sessions::{NewSession, Session, SessionLimits};
 pub use sign_in::SignedIn;
-pub use sqlx::sqlite::SqliteConnectOptions;
 pub use throttle::Throttle;
 
-use sqlx::sqlite::{SqliteJournalMode, SqlitePool, SqlitePoolOptions};
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -52,7 +51,7 @@ pub struct SecretStore(Arc<StoreParts>);
 
 #[derive(Clone, Debug)]
 pub struct StoreParts {
-    pool: SqlitePool,
+    pool: backend::Pool,
     master: Arc<MasterKey>,
     account: Arc<Account>,
     /// Where value reads leave their audit records (group commit).
@@ -73,39 +72,15 @@ impl std::ops::Deref for SecretStore {
 }
 
 impl SecretStore {
-    /// Opens (creating if needed) the database at `database_url`; see `open_with`.
+    /// Opens (creating if needed) the database at `database_url`; see `open_database`.
     pub async fn open(database_url: &str, master: MasterKey) -> Result<Self, OpenError> {
-        let options =
-            SqliteConnectOptions::from_str(database_url).map_err(|source| OpenError::BadUrl {
-                url: database_url.to_owned(),
-                source,
-            })?;
-        Self::open_with(options, master).await
+        Self::open_database(&Database::from_url(database_url)?, master).await
     }
 
     /// Opens the database, proves that `master` is the key it was created with, and only then
     /// applies migrations: a wrong key changes nothing.
-    pub async fn open_with(
-        options: SqliteConnectOptions,
-        master: MasterKey,
-    ) -> Result<Self, OpenError> {
-        let location = options.get_filename().display().to_string();
-        let options = options
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            // A ping per checkout would double the round trips of every query; a broken
-            // connection fails its query instead, which reports the error just the same.
-            .test_before_acquire(false)
-            .connect_with(options)
-            .await
-            .map_err(|source| OpenError::Connect {
-                url: location,
-                source,
-            })?;
+    pub async fn open_database(database: &Database, master: MasterKey) -> Result<Self, OpenError> {
+        let pool = backend::connect(database).await?;
         let cache = Arc::new(read_cache::ReadCache::default());
         let store = SecretStore(Arc::new(StoreParts {
             reads: audit_queue::AuditQueue::start(pool.clone(), cache.clone()),
@@ -122,7 +97,7 @@ impl SecretStore {
                 .verify_key_check(stored)
                 .map_err(|_| OpenError::WrongMasterKey)?;
         }
-        sqlx::migrate!("../migrations").run(&store.pool).await?;
+        backend::MIGRATOR.run(&store.pool).await?;
         if existing_check.is_none() {
             store.record_key_check().await?;
         }
@@ -180,12 +155,10 @@ impl SecretStore {
         &self.account
     }
 
-    /// A transaction that holds SQLite's write lock from its first statement, for work that
-    /// reads before it writes (a deferred one could fail with "busy" when it upgrades).
-    async fn write_transaction(
-        &self,
-    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await
+    /// A transaction that holds the write lock from its first statement, for work that reads
+    /// before it writes.
+    async fn write_transaction(&self) -> Result<backend::Tx, sqlx::Error> {
+        backend::begin_write(&self.pool).await
     }
 
     /// Commits the audit records still queued, then closes every connection, which checkpoints

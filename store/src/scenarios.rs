@@ -431,7 +431,7 @@ impl SecretStore {
 }
 
 async fn application_name(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::backend::Conn,
     app: ApplicationId,
 ) -> Result<String, StoreError> {
     sqlx::query_scalar("SELECT name FROM applications WHERE id = $1")

@@ -5,10 +5,11 @@ use super::applications::Selection;
 use super::audit::{self, Actor, Event, Target};
 use super::crypto::{DataKey, SecretValue};
 use super::{SecretStore, StoreError, is_unique_violation, now};
+use crate::backend::{Db, NameMatch};
 use shared::model::{
     ApplicationId, AuditAction, Field, SecretId, SecretMeta, SecretPage, Timestamp,
 };
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::QueryBuilder;
 
 use shared::validation::{check_secret_name, check_secret_value, normalize_description};
 
@@ -65,8 +66,8 @@ struct ReadRow {
 }
 
 /// One secret with its value and its application's wrapped key, and the read generation.
-fn read_query(app: ApplicationRef<'_>, which: SecretRef<'_>) -> QueryBuilder<'static, Sqlite> {
-    let mut sql = QueryBuilder::<Sqlite>::new(format!(
+fn read_query(app: ApplicationRef<'_>, which: SecretRef<'_>) -> QueryBuilder<'static, Db> {
+    let mut sql = QueryBuilder::<Db>::new(format!(
         "SELECT {SECRET_COLUMNS}, s.sealed_value, a.id AS application_id, a.wrapped_key, \
          a.name AS application_name, (SELECT value FROM read_generation WHERE id = 1) AS generation \
          FROM secrets s JOIN applications a ON a.id = s.application_id WHERE "
@@ -134,43 +135,17 @@ impl SecretStore {
         let mut conn = self.pool.acquire().await?;
         self.require_application(&mut conn, app).await?;
         let part = filter.name_part.as_deref().unwrap_or("").to_lowercase();
-        let Some(pattern) = super::like_pattern(Some(&part)) else {
+        let Some(names) =
+            super::like_pattern(Some(&part)).and_then(|pattern| NameMatch::new(&part, pattern))
+        else {
             return Ok(SecretPage {
                 items: Vec::new(),
                 total: 0,
             });
         };
-        // A filter of three or more characters is looked up in the trigram index (see
-        // migration 0005) and each hit checked against the pattern; shorter ones scan the
-        // application's names. A character no name may hold matches nothing.
-        let indexed = part.chars().count() >= 3;
-        if indexed && !part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Ok(SecretPage {
-                items: Vec::new(),
-                total: 0,
-            });
-        }
-        // Quoted, the part is one FTS5 string: a run of trigrams in order.
-        let phrase = indexed.then(|| format!("\"{part}\""));
         let matching = |select: &str| {
-            let mut sql = QueryBuilder::<Sqlite>::new(select);
-            match &phrase {
-                Some(phrase) => sql
-                    .push(" FROM secret_names f JOIN secrets s ON s.id = f.rowid WHERE secret_names MATCH ")
-                    .push_bind(phrase.clone()),
-                None => sql.push(" FROM secrets s WHERE 1 = 1"),
-            };
-            // `+` keeps SQLite from driving the filtered query by the application's index (a
-            // scan of all its names) instead of by the trigram hits.
-            sql.push(if phrase.is_some() {
-                " AND +s.application_id = "
-            } else {
-                " AND s.application_id = "
-            })
-            .push_bind(app.0)
-            .push(" AND LOWER(s.name) LIKE ")
-            .push_bind(pattern.clone())
-            .push(" ESCAPE '\\'");
+            let mut sql = QueryBuilder::<Db>::new(select);
+            names.push_from(&mut sql, app.0);
             sql
         };
         let total: i64 = matching("SELECT COUNT(*)")
@@ -296,7 +271,7 @@ impl SecretStore {
             tx.commit().await?;
             return Ok(0);
         }
-        let mut sql = QueryBuilder::<Sqlite>::new("DELETE FROM secrets WHERE application_id = ");
+        let mut sql = QueryBuilder::<Db>::new("DELETE FROM secrets WHERE application_id = ");
         sql.push_bind(app.0);
         selection.push_condition(&mut sql);
         sql.push(" RETURNING id, name");
@@ -455,7 +430,7 @@ impl SecretStore {
 
     pub(super) async fn require_application(
         &self,
-        conn: &mut sqlx::SqliteConnection,
+        conn: &mut crate::backend::Conn,
         app: ApplicationId,
     ) -> Result<(), StoreError> {
         let found: Option<i64> = sqlx::query_scalar("SELECT id FROM applications WHERE id = $1")
@@ -468,7 +443,7 @@ impl SecretStore {
 
 /// Deletes one secret; its name if it existed.
 async fn delete_one(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut crate::backend::Conn,
     app: ApplicationId,
     id: SecretId,
 ) -> Result<Option<String>, StoreError> {
@@ -518,7 +493,7 @@ fn update_event(
 /// Inserts a checked secret and seals its value. The sealed value is bound to the secret id,
 /// which exists only after the insert, hence the two statements.
 pub(super) async fn insert_secret(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut crate::backend::Conn,
     key: &DataKey,
     app: ApplicationId,
     new: &NewSecret,
@@ -542,7 +517,7 @@ pub(super) async fn insert_secret(
 }
 
 async fn store_value(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut crate::backend::Conn,
     key: &DataKey,
     app: ApplicationId,
     id: SecretId,
@@ -559,7 +534,7 @@ async fn store_value(
 }
 
 async fn fetch_meta_optional(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::backend::Conn,
     app: ApplicationId,
     id: SecretId,
 ) -> Result<Option<SecretMeta>, StoreError> {
@@ -574,7 +549,7 @@ async fn fetch_meta_optional(
 }
 
 async fn fetch_meta(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut crate::backend::Conn,
     app: ApplicationId,
     id: SecretId,
 ) -> Result<SecretMeta, StoreError> {

@@ -4,8 +4,8 @@
 use super::audit::{self, Actor, Event, Target};
 use super::crypto;
 use super::{SecretStore, StoreError, now, parse_role};
+use crate::backend::Conn;
 use shared::model::{AuditAction, Me, Timestamp, UserId};
-use sqlx::SqliteConnection;
 use zeroize::Zeroizing;
 
 /// A live session, as the request that presented its token sees it.
@@ -125,7 +125,7 @@ impl SecretStore {
 
 /// Inserts a new session for `user` and its sign-in record, inside the caller's transaction.
 pub(super) async fn insert_session(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     user: &Me,
     by: &Actor,
 ) -> Result<NewSession, StoreError> {

@@ -189,7 +189,7 @@ async fn refunded(store: &SecretStore, attempt: Attempt, err: StoreError) -> Sto
     err
 }
 
-async fn user_name(conn: &mut sqlx::SqliteConnection, id: UserId) -> Result<String, StoreError> {
+async fn user_name(conn: &mut crate::backend::Conn, id: UserId) -> Result<String, StoreError> {
     let name: Option<String> = sqlx::query_scalar("SELECT username FROM users WHERE id = $1")
         .bind(id.0)
         .fetch_optional(&mut *conn)

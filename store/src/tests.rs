@@ -1124,7 +1124,7 @@ async fn close_leaves_every_record_in_the_database_file() {
     let reads: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'secret.read'")
             .fetch_one(
-                &sqlx::SqlitePool::connect(&format!("sqlite://{}", copy.display()))
+                &crate::backend::Pool::connect(&format!("sqlite://{}", copy.display()))
                     .await
                     .unwrap(),
             )
@@ -1225,11 +1225,11 @@ async fn keys_made_before_creators_were_recorded_get_theirs() {
     let url = format!("sqlite://{}", dir.path().join("test.db").display());
     // The database as migration 0008 left it, with keys and their audit records.
     {
-        let options = sqlx::sqlite::SqliteConnectOptions::from_str(&url)
+        let options = <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(&url)
             .unwrap()
             .create_if_missing(true);
-        let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
-        let mut before = sqlx::migrate!("../migrations");
+        let pool = crate::backend::Pool::connect_with(options).await.unwrap();
+        let mut before = sqlx::migrate!("../migrations/sqlite");
         before.migrations = before
             .migrations
             .iter()

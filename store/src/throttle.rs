@@ -4,7 +4,7 @@
 //! back. A refused attempt only moves a counter: no row is added, whatever the caller sends.
 
 use super::{SecretStore, StoreError, now};
-use sqlx::SqliteConnection;
+use crate::backend::Conn;
 
 /// The policy: at most `per_account` failed attempts for one account from one address (and
 /// per session for the step-up and password changes), and `per_ip` from one address for any
@@ -146,10 +146,7 @@ impl Attempt {
 
     /// The password was right: the account (or session) counter starts again, and the
     /// address gets this attempt back. Runs in the transaction that records the success.
-    pub(super) async fn settle_success(
-        self,
-        conn: &mut SqliteConnection,
-    ) -> Result<(), StoreError> {
+    pub(super) async fn settle_success(self, conn: &mut Conn) -> Result<(), StoreError> {
         for (counter, window) in self.counters.iter().zip(&self.windows) {
             let query = if counter.scope == ADDRESS {
                 sqlx::query(REFUND)
@@ -262,10 +259,7 @@ impl SecretStore {
 
 /// Ends every lock on `username` (all addresses): an Owner's reset or the CLI's is the way
 /// back in for someone locked out.
-pub(super) async fn clear_account(
-    conn: &mut SqliteConnection,
-    username: &str,
-) -> Result<(), StoreError> {
+pub(super) async fn clear_account(conn: &mut Conn, username: &str) -> Result<(), StoreError> {
     // Keys of the account are `<username> <address>`: the range from "<username> " to
     // "<username>!" (the next character) is exactly them, and uses the primary key.
     sqlx::query("DELETE FROM sign_in_throttle WHERE scope = $1 AND key >= $2 AND key < $3")

@@ -5,11 +5,11 @@ use super::audit::{self, Actor, Event, Target};
 use super::crypto;
 use super::throttle::{self, Counter, Throttle};
 use super::{SecretStore, StoreError, is_unique_violation, now, parse_role};
+use crate::backend::Conn;
 use shared::model::{
     AuditAction, Field, Me, Outcome, Role, Source, Timestamp, UserId, UserSummary,
 };
 use shared::validation::{check_new_password, check_username, normalize_username};
-use sqlx::SqliteConnection;
 
 const SETUP_CODE_SETTING: &str = "setup_code_hash";
 
@@ -323,14 +323,14 @@ impl SecretStore {
     }
 }
 
-async fn user_count(conn: &mut SqliteConnection) -> Result<i64, StoreError> {
+async fn user_count(conn: &mut Conn) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
         .fetch_one(&mut *conn)
         .await?)
 }
 
 async fn insert_user(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     username: &str,
     hash: &str,
     role: Role,
@@ -362,7 +362,7 @@ async fn insert_user(
     })
 }
 
-async fn fetch_user(conn: &mut SqliteConnection, id: UserId) -> Result<UserSummary, StoreError> {
+async fn fetch_user(conn: &mut Conn, id: UserId) -> Result<UserSummary, StoreError> {
     let row: Option<UserRow> =
         sqlx::query_as("SELECT id, username, role, disabled, created_at FROM users WHERE id = $1")
             .bind(id.0)
@@ -372,7 +372,7 @@ async fn fetch_user(conn: &mut SqliteConnection, id: UserId) -> Result<UserSumma
 }
 
 /// Fails (and so rolls back the caller's change) when no enabled Owner would remain.
-async fn require_an_owner(conn: &mut SqliteConnection) -> Result<(), StoreError> {
+async fn require_an_owner(conn: &mut Conn) -> Result<(), StoreError> {
     let owners: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = $1 AND disabled = 0")
             .bind(Role::Owner.as_str())
@@ -385,7 +385,7 @@ async fn require_an_owner(conn: &mut SqliteConnection) -> Result<(), StoreError>
 }
 
 pub(super) async fn set_password_hash(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     id: UserId,
     hash: &str,
 ) -> Result<(), StoreError> {
@@ -400,7 +400,7 @@ pub(super) async fn set_password_hash(
 
 /// Ends a user's sessions, except `keep` (a session token hash).
 pub(super) async fn end_sessions(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     id: UserId,
     keep: Option<&[u8]>,
 ) -> Result<(), StoreError> {
@@ -412,7 +412,7 @@ pub(super) async fn end_sessions(
     Ok(())
 }
 
-async fn stored_setup_code(conn: &mut SqliteConnection) -> Result<Option<Vec<u8>>, StoreError> {
+async fn stored_setup_code(conn: &mut Conn) -> Result<Option<Vec<u8>>, StoreError> {
     Ok(
         sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
             .bind(SETUP_CODE_SETTING)
@@ -421,7 +421,7 @@ async fn stored_setup_code(conn: &mut SqliteConnection) -> Result<Option<Vec<u8>
     )
 }
 
-async fn clear_setup_code(conn: &mut SqliteConnection) -> Result<(), StoreError> {
+async fn clear_setup_code(conn: &mut Conn) -> Result<(), StoreError> {
     sqlx::query("DELETE FROM settings WHERE key = $1")
         .bind(SETUP_CODE_SETTING)
         .execute(&mut *conn)

@@ -1,0 +1,9 @@
+//! The database engine behind the store. Each engine has one file here holding everything
+//! the store does that only that engine does, or does its own way (connection settings, the
+//! write lock, migrations, name search); the rest of the store speaks through the names this
+//! module exports and does not know which engine runs. SQLite is the only engine so far.
+
+mod sqlite;
+
+pub use sqlite::Database;
+pub(crate) use sqlite::{Conn, Db, MIGRATOR, NameMatch, Pool, Tx, begin_write, connect};

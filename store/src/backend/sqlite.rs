@@ -1,0 +1,128 @@
+//! SQLite: the embedded default. Everything the store does that only SQLite does, or does its
+//! own way, is here: the connection settings (WAL, foreign keys, busy timeout), the write lock
+//! taken up front (`BEGIN IMMEDIATE`), the migrations of this engine, and the trigram name
+//! search (FTS5). A second engine gets a file of its own beside this one, with the same names.
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::{QueryBuilder, migrate::Migrator};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use crate::OpenError;
+
+pub(crate) type Db = sqlx::Sqlite;
+pub(crate) type Pool = sqlx::SqlitePool;
+pub(crate) type Conn = sqlx::SqliteConnection;
+pub(crate) type Tx = sqlx::Transaction<'static, Db>;
+
+/// This engine's schema, embedded in the binary and applied at start (append-only).
+pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("../migrations/sqlite");
+
+/// Where the data lives: a SQLite file, or a database in memory (tests).
+#[derive(Clone, Debug)]
+pub struct Database {
+    options: SqliteConnectOptions,
+    in_memory: bool,
+}
+
+impl Database {
+    /// A database file. Built from the path, not a URL string, so a directory whose name holds
+    /// `?` or `#` still means that directory.
+    pub fn file(path: impl Into<PathBuf>) -> Self {
+        Database {
+            options: SqliteConnectOptions::new().filename(path.into()),
+            in_memory: false,
+        }
+    }
+
+    /// `sqlite://path`, `sqlite::memory:` and the other forms sqlx's SQLite driver reads.
+    pub fn from_url(url: &str) -> Result<Self, OpenError> {
+        let options = SqliteConnectOptions::from_str(url).map_err(|source| OpenError::BadUrl {
+            url: url.to_owned(),
+            source,
+        })?;
+        Ok(Database {
+            options,
+            in_memory: url.contains(":memory:") || url.contains("mode=memory"),
+        })
+    }
+
+    /// The database file, or `None` for one that lives only in memory.
+    pub fn file_path(&self) -> Option<&Path> {
+        (!self.in_memory).then(|| self.options.get_filename())
+    }
+}
+
+impl std::fmt::Display for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.options.get_filename().display().fmt(f)
+    }
+}
+
+pub(crate) async fn connect(database: &Database) -> Result<Pool, OpenError> {
+    let options = database
+        .options
+        .clone()
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10));
+    SqlitePoolOptions::new()
+        .max_connections(8)
+        // A ping per checkout would double the round trips of every query; a broken
+        // connection fails its query instead, which reports the error just the same.
+        .test_before_acquire(false)
+        .connect_with(options)
+        .await
+        .map_err(|source| OpenError::Connect {
+            url: database.to_string(),
+            source,
+        })
+}
+
+/// A transaction that holds the write lock from its first statement, for work that reads
+/// before it writes (a deferred one could fail with "busy" when it upgrades).
+pub(crate) async fn begin_write(pool: &Pool) -> Result<Tx, sqlx::Error> {
+    pool.begin_with("BEGIN IMMEDIATE").await
+}
+
+/// The secrets of one application whose lower-cased name contains a part: through the trigram
+/// index (`secret_names`, FTS5, migration 0005) when the part is long enough, by a scan of the
+/// application's names otherwise; every hit is checked against the part's `LIKE` pattern.
+pub(crate) struct NameMatch {
+    /// The FTS5 query, for a part of three characters (a trigram) or more.
+    phrase: Option<String>,
+    pattern: String,
+}
+
+impl NameMatch {
+    /// `None` when no name can match: a character no name may hold (which also could not be
+    /// quoted safely into the FTS5 phrase).
+    pub(crate) fn new(part: &str, pattern: String) -> Option<Self> {
+        let indexed = part.chars().count() >= 3;
+        if indexed && !part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return None;
+        }
+        // Quoted, the part is one FTS5 string: a run of trigrams in order.
+        let phrase = indexed.then(|| format!("\"{part}\""));
+        Some(NameMatch { phrase, pattern })
+    }
+
+    /// Appends `FROM … WHERE …` (secrets as `s`) to a `SELECT`.
+    pub(crate) fn push_from(&self, sql: &mut QueryBuilder<'static, Db>, application_id: i64) {
+        match &self.phrase {
+            // `+` keeps SQLite from driving the query by the application's index (a scan of
+            // all its names) instead of by the trigram hits.
+            Some(phrase) => sql
+                .push(" FROM secret_names f JOIN secrets s ON s.id = f.rowid WHERE secret_names MATCH ")
+                .push_bind(phrase.clone())
+                .push(" AND +s.application_id = "),
+            None => sql.push(" FROM secrets s WHERE s.application_id = "),
+        };
+        sql.push_bind(application_id)
+            .push(" AND LOWER(s.name) LIKE ")
+            .push_bind(self.pattern.clone())
+            .push(" ESCAPE '\\'");
+    }
+}
