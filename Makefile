@@ -1,5 +1,5 @@
 # Strongroom: `make run` serves the panel; `make test` runs every test. Both install what is
-# missing first (see ../shared/TOOLCHAIN.md for why each pin is what it is), and skip what is there.
+# missing first (see docs/toolchain.md for why each pin is what it is), and skip what is there.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c

@@ -1,5 +1,5 @@
 //! The Management API at `/platform_api`, wire-compatible with Voximplant's for secrets and
-//! applications (see `../shared/spec/platform-api.md` and `openapi.json`). This layer reads
+//! applications (see `docs/api.md` and `openapi.json`). This layer reads
 //! parameters, authenticates, checks the role and maps errors; the store does the work, the
 //! same store the panel's server functions call.
 
