@@ -1,22 +1,13 @@
-//! `strongroom`: the server binary. Each subcommand is one function; see `cli` for the flags.
+//! `strongroom`: the server binary. `cli` is the command line, `commands/` holds one file per
+//! subcommand, `http/` the router and its layers, `platform_api/` the Management API.
 // Leptos view types nest deeply (the scenario editor); the layout query needs more room.
 #![recursion_limit = "256"]
 
 mod cli;
-mod listener;
+mod commands;
+mod http;
 mod master_key;
-mod open_store;
 mod platform_api;
-mod request_guard;
-mod request_limits;
-mod scenario;
-mod secret_cli;
-mod security_headers;
-mod serve;
-mod service_account;
-mod session_layer;
-mod trusted_proxy;
-mod user;
 
 use clap::Parser;
 
@@ -29,15 +20,15 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve(cli.serve));
     let result = match command {
-        Command::Serve(args) => run_async(serve::run(args)),
-        Command::ServiceAccount(command) => run_async(service_account::run(command)),
-        Command::User(command) => run_async(user::run(command)),
-        Command::Secret(command) => run_async(secret_cli::run(command)),
+        Command::Serve(args) => run_async(commands::serve::run(args)),
+        Command::ServiceAccount(command) => run_async(commands::service_account::run(command)),
+        Command::User(command) => run_async(commands::user::run(command)),
+        Command::Secret(command) => run_async(commands::secret::run(command)),
         // The one command whose exit status says more than success or failure.
-        Command::Scenario(command) => return finish(run_async(scenario::run(command))),
+        Command::Scenario(command) => return finish(run_async(commands::scenario::run(command))),
         // No async runtime, no store, no key: only the sandbox and its pipes.
         Command::ScenarioWorker => {
-            ::scenario::worker::serve_worker().map_err(|message| anyhow::anyhow!(message))
+            scenario::worker::serve_worker().map_err(|message| anyhow::anyhow!(message))
         }
     };
     finish(result.map(|()| std::process::ExitCode::SUCCESS))

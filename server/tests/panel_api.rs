@@ -253,7 +253,7 @@ async fn bad_input_gets_a_4xx_that_names_the_problem_never_a_5xx() {
     }
 }
 
-/// The request guard's refusals (server/src/request_guard.rs): the session layer's own 403
+/// The request guard's refusals (server/src/http/request_guard.rs): the session layer's own 403
 /// says the CSRF token is missing or wrong instead.
 const CROSS_SITE_REFUSAL: &str = "Cross-site request refused";
 const CSRF_REFUSAL: &str = "CSRF token is missing or wrong";

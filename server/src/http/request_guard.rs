@@ -13,7 +13,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::net::SocketAddr;
 
-use crate::trusted_proxy::TrustedProxies;
+use crate::http::trusted_proxy::TrustedProxies;
 
 #[derive(Clone, Debug)]
 pub struct GuardConfig {

@@ -8,8 +8,48 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use store::Actor;
 
-use crate::cli::{ServiceAccountCommand, StoreArgs};
-use crate::master_key::KeySource;
+use clap::Subcommand;
+use shared::model::Role;
+use std::path::PathBuf;
+
+use super::with_store;
+use crate::cli::{StoreArgs, parse_role};
+
+#[derive(Subcommand, Debug)]
+pub enum ServiceAccountCommand {
+    /// Make a new key pair and write its credentials.json (the private key exists only there).
+    #[command(
+        after_help = "Example:\n  strongroom service-account create --role Owner --out credentials.json\n\n\
+        Use the file with the official Voximplant API clients, pointed at this server."
+    )]
+    Create {
+        /// What the key may do: Owner, Admin or Developer may call every method; Viewer may only
+        /// list applications and secrets.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// Where to write credentials.json (created with mode 0600; never overwritten). Without
+        /// it the file goes to standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// A note saying who or what uses the key (up to 200 characters).
+        #[arg(long, default_value = "")]
+        description: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List the keys: id, role, created and last used (UTC).
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Revoke a key; requests signed with it fail from now on, also on a running server.
+    Revoke {
+        /// The key id, as `list` shows it.
+        key_id: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
 
 pub async fn run(command: ServiceAccountCommand) -> anyhow::Result<()> {
     match command {
@@ -36,18 +76,21 @@ pub async fn run(command: ServiceAccountCommand) -> anyhow::Result<()> {
                 ),
                 None => None,
             };
-            let store = open(&store).await?;
-            let result = store
-                .create_service_account(&Actor::system("cli"), role, &description)
-                .await;
-            store.close().await;
+            let result = with_store(&store, async |store| {
+                store
+                    .create_service_account(&Actor::system("cli"), role, &description)
+                    .await
+                    .context("cannot create the service account")
+            })
+            .await;
             let (listed, credentials) = match result {
                 Ok(created) => created,
                 Err(err) => {
+                    // Also when the store could not be opened: no empty file is left behind.
                     if let Some(path) = &out {
                         let _ = std::fs::remove_file(path);
                     }
-                    return Err(err).context("cannot create the service account");
+                    return Err(err);
                 }
             };
             let json = serde_json::to_string_pretty(&credentials)? + "\n";
@@ -68,10 +111,13 @@ pub async fn run(command: ServiceAccountCommand) -> anyhow::Result<()> {
             Ok(())
         }
         ServiceAccountCommand::List { store } => {
-            let store = open(&store).await?;
-            let keys = store.list_service_accounts().await;
-            store.close().await;
-            let keys = keys.context("cannot list the service accounts")?;
+            let keys = with_store(&store, async |store| {
+                store
+                    .list_service_accounts()
+                    .await
+                    .context("cannot list the service accounts")
+            })
+            .await?;
             if keys.is_empty() {
                 println!(
                     "No service-account keys yet. Make one with: strongroom service-account create --role Owner --out credentials.json"
@@ -100,25 +146,15 @@ pub async fn run(command: ServiceAccountCommand) -> anyhow::Result<()> {
             Ok(())
         }
         ServiceAccountCommand::Revoke { key_id, store } => {
-            let store = open(&store).await?;
-            let result = store
-                .revoke_service_account(&Actor::system("cli"), &key_id)
-                .await;
-            store.close().await;
-            result.with_context(|| format!("cannot revoke {key_id:?}"))?;
+            with_store(&store, async |store| {
+                store
+                    .revoke_service_account(&Actor::system("cli"), &key_id)
+                    .await
+                    .with_context(|| format!("cannot revoke {key_id:?}"))
+            })
+            .await?;
             eprintln!("Revoked key {key_id}; requests signed with it now fail.");
             Ok(())
         }
     }
-}
-
-pub async fn open(args: &StoreArgs) -> anyhow::Result<store::SecretStore> {
-    let (store, source) = crate::open_store::open(args).await?;
-    if let KeySource::Generated(path) = source {
-        eprintln!(
-            "Generated a new master key in {}; back it up: without it the secrets cannot be read.",
-            path.display()
-        );
-    }
-    Ok(store)
 }

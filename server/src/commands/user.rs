@@ -6,17 +6,47 @@ use anyhow::{Context, bail};
 use std::io::BufRead;
 use store::Actor;
 
-use crate::cli::UserCommand;
-use crate::service_account::open;
+use clap::Subcommand;
+use shared::model::Role;
+
+use super::with_store;
+use crate::cli::{StoreArgs, parse_role};
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// List the users: name, role, status, created.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Add a user. The password is read from standard input (one line), never from a flag.
+    #[command(
+        after_help = "Example:\n  printf '%s\\n' \"$PASSWORD\" | strongroom user create alice --role Owner"
+    )]
+    Create {
+        username: String,
+        /// Owner, Admin, Developer or Viewer.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Set a user's password (read from standard input, one line) and end their sessions.
+    ResetPassword {
+        username: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
 
 pub async fn run(command: UserCommand) -> anyhow::Result<()> {
     let cli = Actor::system("cli");
     match command {
         UserCommand::List { store } => {
-            let store = open(&store).await?;
-            let users = store.list_users().await;
-            store.close().await;
-            let users = users.context("cannot list the users")?;
+            let users = with_store(&store, async |store| {
+                store.list_users().await.context("cannot list the users")
+            })
+            .await?;
             if users.is_empty() {
                 println!(
                     "No users yet. Start the server for a setup code, or: strongroom user create NAME --role Owner"
@@ -42,26 +72,31 @@ pub async fn run(command: UserCommand) -> anyhow::Result<()> {
             store,
         } => {
             let password = read_password()?;
-            let store = open(&store).await?;
-            let result = store.create_user(&cli, &username, &password, role).await;
-            store.close().await;
-            let user = result.with_context(|| format!("cannot create the user {username:?}"))?;
+            let user = with_store(&store, async |store| {
+                store
+                    .create_user(&cli, &username, &password, role)
+                    .await
+                    .with_context(|| format!("cannot create the user {username:?}"))
+            })
+            .await?;
             eprintln!("Created {} with role {}.", user.username, user.role);
             Ok(())
         }
         UserCommand::ResetPassword { username, store } => {
             let password = read_password()?;
-            let store = open(&store).await?;
-            let result = async {
-                let id = store
-                    .find_user(&username)
-                    .await?
-                    .ok_or(store::StoreError::UserNotFound)?;
-                store.reset_password(&cli, id, &password).await
-            }
-            .await;
-            store.close().await;
-            result.with_context(|| format!("cannot reset the password of {username:?}"))?;
+            with_store(&store, async |store| {
+                let reset = async {
+                    let id = store
+                        .find_user(&username)
+                        .await?
+                        .ok_or(store::StoreError::UserNotFound)?;
+                    store.reset_password(&cli, id, &password).await
+                };
+                reset
+                    .await
+                    .with_context(|| format!("cannot reset the password of {username:?}"))
+            })
+            .await?;
             eprintln!("Set a new password for {username}; their sessions have ended.");
             Ok(())
         }

@@ -8,9 +8,67 @@ use shared::model::RunStatus;
 use std::process::ExitCode;
 use store::{Actor, SecretStore};
 
-use crate::cli::ScenarioCommand;
-use crate::open_store::find_application;
-use crate::service_account::open;
+use clap::{Args, Subcommand};
+
+use super::open_store::find_application;
+use super::with_store;
+use crate::cli::StoreArgs;
+
+#[derive(Subcommand, Debug)]
+pub enum ScenarioCommand {
+    /// Run a saved scenario and print its log lines (UTC times) to standard output.
+    #[command(after_help = "Exit status:\n  \
+        0  the scenario called VoxEngine.terminate(), or ended with nothing left to run\n  \
+        1  it could not run (no such application or scenario, unreadable data)\n  \
+        3  an error: in the script (the message names the line), or a failed secret read\n  \
+        4  the time limit stopped it\n  \
+        5  the 16 MB memory limit stopped it\n\n\
+        Example:\n  strongroom scenario run calls greeter --timeout-secs 5\n\n\
+        Secret reads are audited as the command line (source scenario, with the scenario's name), \
+        and the run is kept with the scenario's latest runs in the panel.")]
+    Run {
+        /// The application's short name (`calls`), full name, or id.
+        application: String,
+        /// The scenario's name.
+        scenario: String,
+        #[command(flatten)]
+        limits: ScenarioArgs,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List an application's scenarios with their latest run.
+    List {
+        /// The application's short name, full name, or id.
+        application: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// How long a scenario may run, and how many runs one person may have going; the panel's runs
+/// and the command line's share them.
+#[derive(Args, Debug, Clone)]
+pub struct ScenarioArgs {
+    /// A scenario run is stopped after this many seconds (wall clock).
+    #[arg(long = "scenario-timeout-secs", alias = "timeout-secs", env = "STRONGROOM_SCENARIO_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout_secs: u64,
+    /// At most this many scenario runs by one person at once; more are refused (429). Default:
+    /// half the run slots (one per core), at least 1.
+    #[arg(long = "scenario-runs-per-user", env = "STRONGROOM_SCENARIO_RUNS_PER_USER", value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub runs_per_user: Option<u64>,
+}
+
+impl ScenarioArgs {
+    pub fn limits(&self) -> scenario::Limits {
+        scenario::Limits {
+            wall_clock: std::time::Duration::from_secs(self.timeout_secs),
+            runs_per_user: self
+                .runs_per_user
+                .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+            ..scenario::Limits::default()
+        }
+    }
+}
 
 pub async fn run(command: ScenarioCommand) -> anyhow::Result<ExitCode> {
     match command {
@@ -20,16 +78,15 @@ pub async fn run(command: ScenarioCommand) -> anyhow::Result<ExitCode> {
             limits,
             store,
         } => {
-            let store = open(&store).await?;
-            let result = run_one(&store, &application, &scenario, limits.limits()).await;
-            store.close().await;
-            result
+            with_store(&store, async |store| {
+                run_one(store, &application, &scenario, limits.limits()).await
+            })
+            .await
         }
         ScenarioCommand::List { application, store } => {
-            let store = open(&store).await?;
-            let result = list(&store, &application).await;
-            store.close().await;
-            result.map(|()| ExitCode::SUCCESS)
+            with_store(&store, async |store| list(store, &application).await)
+                .await
+                .map(|()| ExitCode::SUCCESS)
         }
     }
 }

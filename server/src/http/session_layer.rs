@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use std::net::SocketAddr;
 use store::SecretStore;
 
-use crate::trusted_proxy::TrustedProxies;
+use crate::http::trusted_proxy::TrustedProxies;
 
 #[derive(Clone)]
 pub struct SessionState {

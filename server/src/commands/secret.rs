@@ -6,9 +6,31 @@ use std::io::Read;
 use std::path::Path;
 use store::{Actor, NewSecret, SecretValue};
 
-use crate::cli::SecretCommand;
-use crate::open_store::find_application;
-use crate::service_account::open;
+use clap::Subcommand;
+use std::path::PathBuf;
+
+use super::open_store::find_application;
+use super::with_store;
+use crate::cli::StoreArgs;
+
+#[derive(Subcommand, Debug)]
+pub enum SecretCommand {
+    /// Create many secrets in one transaction, from JSON lines: one object per line with
+    /// "name", "value" and optionally "description". Nothing is created if any line is invalid
+    /// or names a secret that exists.
+    #[command(after_help = "Example:\n  \
+        printf '%s\\n' '{\"name\":\"sip_password\",\"value\":\"s3cr3t\"}' \\\n    \
+        | strongroom secret import calls\n\n\
+        Each created secret gets an audit record (secret.create, detail import) naming the command line.")]
+    Import {
+        /// The application's short name (`calls`), full name, or id.
+        application: String,
+        /// The JSON-lines file; `-` or nothing reads standard input.
+        file: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
 
 /// One line of the input. Unknown fields are refused: a typo must not drop a description.
 #[derive(Deserialize)]
@@ -29,17 +51,17 @@ pub async fn run(command: SecretCommand) -> anyhow::Result<()> {
         } => {
             let input = read_input(file.as_deref())?;
             let secrets = parse(&input)?;
-            let store = open(&store).await?;
-            let result = async {
-                let app = find_application(&store, &application).await?;
-                store
-                    .import_secrets(&Actor::system("cli"), app, &secrets)
-                    .await
-                    .map_err(anyhow::Error::from)
-            }
-            .await;
-            store.close().await;
-            let count = result.context("nothing was imported")?;
+            let count = with_store(&store, async |store| {
+                let imported = async {
+                    let app = find_application(store, &application).await?;
+                    store
+                        .import_secrets(&Actor::system("cli"), app, &secrets)
+                        .await
+                        .map_err(anyhow::Error::from)
+                };
+                imported.await.context("nothing was imported")
+            })
+            .await?;
             eprintln!("Imported {count} secrets into {application}.");
             Ok(())
         }
