@@ -3,7 +3,9 @@ figures as `make bench` (items 1, 2 and 5), with the two servers' rounds alterna
 so both see the same machine. Prints a Markdown table with each figure for both and the ratio
 after / before.
 
-    bench/compare.py --before /tmp/old/strongroom --after target/release/strongroom
+    make build interop-tools bench-tools
+    .tools/interop-venv/bin/python bench/compare.py --before /tmp/old/strongroom \
+        --after target/release/strongroom
 
 Each build runs from its own data directory (a binary finds its assets through the hash.txt
 next to it; the panel is not measured here, so --site-root only has to exist).

@@ -1,5 +1,5 @@
--- wrk: SetSecretInfo with a new value on every request (a counter per wrk thread, so no two
--- writes carry the same value and none is a no-op), spread over BENCH_SECRETS secrets
+-- wrk: SetSecretInfo with a new value on every request (a counter per wrk thread: within a
+-- run no two writes carry the same value, and each differs from the value it replaces), spread over BENCH_SECRETS secrets
 -- (`secret_000000`...) of BENCH_APP. A good response is exactly `{"result":1}`.
 dofile(os.getenv("BENCH_DIR") .. "/checked.lua")
 expect_body('{"result":1}', true)

@@ -1,5 +1,5 @@
 //! What can go wrong in the store. User-facing variants carry enough to name the problem;
-//! database and crypto causes are for the server log only (see `server_fns::errors`).
+//! database and crypto causes are for the server log only (see `app/src/server_fns/errors.rs`).
 
 use super::crypto::CryptoError;
 use shared::model::{Field, Role};
@@ -89,9 +89,10 @@ impl StoreError {
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
-    #[error("{url:?} is not a valid SQLite URL: {source}")]
+    // The cause is `source`: printed by the caller's error chain, not repeated here.
+    #[error("{url:?} is not a valid SQLite URL")]
     BadUrl { url: String, source: sqlx::Error },
-    #[error("cannot open the database {url}: {source}")]
+    #[error("cannot open the database {url}")]
     Connect { url: String, source: sqlx::Error },
     #[error("cannot apply the database migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

@@ -1,9 +1,10 @@
-//! A database written by an earlier release still opens, migrates and reads. The fixture in
+//! A database written by an earlier release still opens and reads. The fixture in
 //! `fixtures/release-2026-12-01/` was made by the release build of 2026-12-01 (migrations
 //! 0001-0010, then kept in `migrations/`), through its Management API and command line: two
 //! applications, three secrets, an Owner and a service-account key. sqlx knows applied
 //! migrations by version and checksum, not by path, so moving the files must not matter; a
-//! changed migration would fail here with a checksum mismatch.
+//! changed migration would fail here with a checksum mismatch, and a migration added later is
+//! applied to this file here first.
 
 use base64::Engine as _;
 use shared::model::SecretId;

@@ -1,5 +1,5 @@
 //! Sessions on the server. The server's session layer resolves a request's session once (see
-//! `server/src/session_layer.rs`) and leaves a `RequestAuth` in the request's extensions;
+//! `server/src/http/session_layer.rs`) and leaves a `RequestAuth` in the request's extensions;
 //! server functions read it from there.
 
 use super::client::{CSRF_COOKIE, CSRF_HEADER, HOST_PREFIX, SESSION_COOKIE};

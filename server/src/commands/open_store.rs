@@ -1,6 +1,6 @@
 //! Opening the secret store from the command line's settings: the data directory, the master
-//! key (from the environment, the key file, or generated) and the account. Shared by `serve`
-//! and the `service-account` commands.
+//! key (from the environment, the key file, or generated) and the account. Commands reach it
+//! through `with_store`, which also closes the store.
 
 use anyhow::Context;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};

@@ -178,7 +178,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_logging(&args.log)?;
     args.validate()?;
     let config = http_config(&args)?;
-    let listener_config = ListenerConfig::from_args(&args.http)?;
+    let listener_config = ListenerConfig::new(
+        Duration::from_secs(args.http.header_timeout_secs),
+        Duration::from_secs(args.http.request_timeout_secs),
+        args.http.max_connections,
+    )?;
     with_store(&args.store, async |store| {
         let options = LeptosOptions::builder()
             .output_name("strongroom")
@@ -190,7 +194,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             .build();
         check_assets(&options);
         first_user(store, &args).await?;
-        spawn_session_cleanup(store.clone(), config.auth.limits);
+        let session_limits = config.auth.limits;
         let app = http::router(options, store.clone(), config)
             .into_make_service_with_connect_info::<std::net::SocketAddr>();
 
@@ -215,6 +219,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
                 args.listen
             )
         })?;
+        // After the bind: a start that fails leaves no cleanup racing the store's close.
+        spawn_session_cleanup(store.clone(), session_limits);
         let scheme = if tls.is_some() { "https" } else { "http" };
         tracing::info!(
             "Strongroom is serving the control panel at {scheme}://{0} and the Management API at \

@@ -27,8 +27,6 @@ use tokio::net::TcpStream;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Sleep;
 
-use crate::commands::serve::HttpLimitArgs;
-
 /// How long a graceful shutdown waits for requests in flight.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -41,11 +39,16 @@ pub struct ListenerConfig {
 }
 
 impl ListenerConfig {
-    pub fn from_args(args: &HttpLimitArgs) -> anyhow::Result<Self> {
+    /// `max_connections: None` takes the default, fitted to the open-file limit.
+    pub fn new(
+        header_timeout: Duration,
+        write_stall: Duration,
+        max_connections: Option<u32>,
+    ) -> anyhow::Result<Self> {
         Ok(ListenerConfig {
-            header_timeout: Duration::from_secs(args.header_timeout_secs),
-            write_stall: Duration::from_secs(args.request_timeout_secs),
-            max_connections: connection_cap(args.max_connections, open_file_limit())?,
+            header_timeout,
+            write_stall,
+            max_connections: connection_cap(max_connections, open_file_limit())?,
         })
     }
 }

@@ -44,7 +44,7 @@ pub struct HttpConfig {
     pub limits: RequestLimits,
 }
 
-/// The whole HTTP surface; separate from `run` so tests can drive it without a socket.
+/// The whole HTTP surface, apart from the listener that feeds it connections.
 pub fn router(options: LeptosOptions, store: SecretStore, config: HttpConfig) -> Router {
     let routes = generate_route_list(App);
     let sessions = SessionState {
