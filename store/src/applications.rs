@@ -3,6 +3,7 @@
 
 use super::audit::{self, Actor, Event, Target};
 use super::crypto::DataKey;
+use super::secrets::ApplicationRef;
 use super::{SecretStore, StoreError, is_unique_violation, now};
 use crate::backend::Db;
 use shared::model::{ApplicationId, ApplicationSummary, AuditAction, Field, Timestamp};
@@ -169,13 +170,38 @@ impl SecretStore {
         Ok((rows.into_iter().map(Into::into).collect(), total))
     }
 
-    /// The application called exactly `name`, if there is one.
-    pub async fn find_application(&self, name: &str) -> Result<Option<ApplicationId>, StoreError> {
-        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM applications WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(id.map(ApplicationId))
+    /// The application `which` names, by id or by short or full name: the one lookup the
+    /// Management API, the command line and the panel share. `ApplicationNotFound` when none.
+    pub async fn find_application(
+        &self,
+        which: ApplicationRef<'_>,
+    ) -> Result<ApplicationId, StoreError> {
+        let id: Option<i64> = match self.stored_ref(which) {
+            ApplicationRef::Id(id) => {
+                sqlx::query_scalar("SELECT id FROM applications WHERE id = $1")
+                    .bind(id.0)
+                    .fetch_optional(&self.pool)
+                    .await?
+            }
+            ApplicationRef::Name(name) => {
+                sqlx::query_scalar("SELECT id FROM applications WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(&self.pool)
+                    .await?
+            }
+        };
+        id.map(ApplicationId).ok_or(StoreError::ApplicationNotFound)
+    }
+
+    /// `which` as the database holds it: names are stored short (`calls`), and a full name
+    /// (`calls.<account>.strongroom`) of this server's account means the same application.
+    pub(super) fn stored_ref<'a>(&self, which: ApplicationRef<'a>) -> ApplicationRef<'a> {
+        match which {
+            ApplicationRef::Name(name) => {
+                ApplicationRef::Name(self.account.short_application_name(name))
+            }
+            id => id,
+        }
     }
 
     /// Deletes every selected application with its secrets, or none: an unknown id or name

@@ -83,7 +83,7 @@ fn read_query(app: ApplicationRef<'_>, which: SecretRef<'_>) -> QueryBuilder<'st
     sql
 }
 
-/// Which application: by id or by short name.
+/// Which application: by id, or by name, short (`calls`) or full (`calls.<account>.strongroom`).
 #[derive(Clone, Copy, Debug)]
 pub enum ApplicationRef<'a> {
     Id(ApplicationId),
@@ -368,6 +368,7 @@ impl SecretStore {
         which: SecretRef<'_>,
         how: &str,
     ) -> Result<(ApplicationId, SecretMeta, SecretValue), StoreError> {
+        let app = self.stored_ref(app);
         for _ in 0..2 {
             let row: ReadRow = read_query(app, which)
                 .build_query_as()

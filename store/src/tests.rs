@@ -1380,3 +1380,29 @@ async fn deleting_thousands_of_secrets_records_each() {
         .unwrap();
     assert_eq!(left.total, 0);
 }
+
+#[tokio::test]
+async fn an_application_is_found_by_id_short_name_or_this_accounts_full_name() {
+    let t = open_store().await;
+    let app = t.store.create_application(&by(), "calls").await.unwrap();
+    let find = |which| t.store.find_application(which);
+    assert_eq!(find(ApplicationRef::Id(app.id)).await.unwrap(), app.id);
+    assert_eq!(find(ApplicationRef::Name("calls")).await.unwrap(), app.id);
+    assert_eq!(
+        find(ApplicationRef::Name("calls.default.strongroom"))
+            .await
+            .unwrap(),
+        app.id
+    );
+    for missing in [
+        ApplicationRef::Id(ApplicationId(app.id.0 + 1)),
+        ApplicationRef::Name("call"),
+        // Another account's full name is not this application.
+        ApplicationRef::Name("calls.other.strongroom"),
+    ] {
+        assert!(
+            matches!(find(missing).await, Err(StoreError::ApplicationNotFound)),
+            "{missing:?}"
+        );
+    }
+}

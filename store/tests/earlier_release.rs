@@ -9,7 +9,7 @@
 use base64::Engine as _;
 use shared::model::SecretId;
 use std::path::Path;
-use store::{Actor, Database, MasterKey, SecretFilter, SecretStore, Throttle};
+use store::{Actor, ApplicationRef, Database, MasterKey, SecretFilter, SecretStore, Throttle};
 
 const FIXTURE: &str = "tests/fixtures/release-2026-12-01";
 
@@ -45,9 +45,8 @@ async fn a_database_from_the_release_of_2026_12_01_opens_and_reads() {
     assert_eq!(names, ["billing", "calls"]);
 
     let calls = store
-        .find_application("calls")
+        .find_application(ApplicationRef::Name("calls"))
         .await
-        .expect("lookup")
         .expect("calls exists");
     let secrets = store
         .list_secrets(calls, &SecretFilter::default())
@@ -91,10 +90,9 @@ async fn a_database_from_the_release_of_2026_12_01_opens_and_reads() {
     assert_eq!(found.items[0].name, "sip_password");
 
     let billing = store
-        .find_application("billing")
+        .find_application(ApplicationRef::Name("billing.default.strongroom"))
         .await
-        .expect("lookup")
-        .expect("billing exists");
+        .expect("billing exists, found by its full name");
     let imported = store
         .read_secret_by_name(&reader, billing, "stripe_key", "test")
         .await

@@ -131,20 +131,21 @@ fn tighten(path: &Path) {
     }
 }
 
-/// An application named on the command line: by short name, full name, or id.
+/// An application named on the command line: by short name, full name, or id (a name wins
+/// over an id that reads the same; names cannot start with a digit today, but may one day).
 pub async fn find_application(
     store: &SecretStore,
     name: &str,
 ) -> anyhow::Result<shared::model::ApplicationId> {
     use shared::model::ApplicationId;
-    let short = store.account().short_application_name(name);
-    if let Some(id) = store.find_application(short).await? {
-        return Ok(id);
-    }
-    if let Ok(id) = name.parse::<i64>()
-        && store.get_application(ApplicationId(id)).await.is_ok()
-    {
-        return Ok(ApplicationId(id));
+    use store::{ApplicationRef, StoreError};
+    let by_id = name.parse::<i64>().ok().map(ApplicationId);
+    let tries = std::iter::once(ApplicationRef::Name(name)).chain(by_id.map(ApplicationRef::Id));
+    for which in tries {
+        match store.find_application(which).await {
+            Err(StoreError::ApplicationNotFound) => {}
+            found => return Ok(found?),
+        }
     }
     anyhow::bail!("no application is named {name:?}")
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 use shared::model::ApplicationId;
-use store::{Actor, ApplicationFilter, SecretStore, Selection};
+use store::{Actor, ApplicationFilter, ApplicationRef, SecretStore, Selection, StoreError};
 
 use super::error::{ApiError, MISSING_PARAMETER, UNKNOWN_APPLICATION_ID, UNKNOWN_APPLICATION_NAME};
 use super::params::{Params, check_name_filter};
@@ -109,29 +109,27 @@ async fn resolve(
     name_param: &str,
 ) -> Result<ApplicationId, ApiError> {
     let by_id = match p.id(id_param)? {
-        Some(id) => Some(match store.get_application(ApplicationId(id)).await {
-            Ok(app) => app.id,
-            Err(store::StoreError::ApplicationNotFound) => {
-                return Err(ApiError::new(
-                    UNKNOWN_APPLICATION_ID,
-                    format!("'{id_param}': application {id} does not exist."),
-                ));
-            }
-            Err(e) => return Err(e.into()),
-        }),
+        Some(id) => Some(match store
+            .find_application(ApplicationRef::Id(ApplicationId(id)))
+            .await
+        {
+            Err(StoreError::ApplicationNotFound) => Err(ApiError::new(
+                UNKNOWN_APPLICATION_ID,
+                format!("'{id_param}': application {id} does not exist."),
+            )),
+            found => found.map_err(ApiError::from),
+        }?),
         None => None,
     };
     let by_name = match p.text(name_param) {
         Some(name) => Some(
-            store
-                .find_application(short_name(store, name))
-                .await?
-                .ok_or_else(|| {
-                    ApiError::new(
-                        UNKNOWN_APPLICATION_NAME,
-                        format!("'{name_param}': no application is named \"{name}\"."),
-                    )
-                })?,
+            match store.find_application(ApplicationRef::Name(name)).await {
+                Err(StoreError::ApplicationNotFound) => Err(ApiError::new(
+                    UNKNOWN_APPLICATION_NAME,
+                    format!("'{name_param}': no application is named \"{name}\"."),
+                )),
+                found => found.map_err(ApiError::from),
+            }?,
         ),
         None => None,
     };

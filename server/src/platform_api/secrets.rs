@@ -95,9 +95,13 @@ pub async fn get_secret_value(
         name,
     ) {
         (None, Some(app), None, Some(secret)) => {
-            let app = ApplicationRef::Name(store.account().short_application_name(app));
             match store
-                .read_secret_in(by, app, SecretRef::Name(secret), "GetSecretValue")
+                .read_secret_in(
+                    by,
+                    ApplicationRef::Name(app),
+                    SecretRef::Name(secret),
+                    "GetSecretValue",
+                )
                 .await
             {
                 Ok((_, meta, value)) => Some((meta, value)),
