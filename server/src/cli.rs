@@ -40,7 +40,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Serve the control panel and the Management API (the default command).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Create, list and revoke service-account keys for the Management API.
     #[command(subcommand)]
     ServiceAccount(ServiceAccountCommand),
@@ -63,6 +63,59 @@ pub fn parse_role(s: &str) -> Result<Role, String> {
     s.parse()
 }
 
+/// A value read only from the environment: secrets never travel as flags (a flag shows in
+/// `ps` and shell history). Each is a hidden option so that clap reads its variable with the
+/// rest of the configuration, and `refuse_env_only_flags` refuses it on the command line.
+/// `Debug` shows nothing of it.
+#[derive(Clone)]
+pub struct EnvOnly(zeroize::Zeroizing<String>);
+
+impl EnvOnly {
+    /// The value; `None` for an empty variable, which counts as unset.
+    pub fn get(this: &Option<EnvOnly>) -> Option<&str> {
+        this.as_ref()
+            .map(|v| v.0.as_str())
+            .filter(|v| !v.is_empty())
+    }
+}
+
+impl std::fmt::Debug for EnvOnly {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EnvOnly(..)")
+    }
+}
+
+pub fn env_only(value: &str) -> Result<EnvOnly, String> {
+    Ok(EnvOnly(zeroize::Zeroizing::new(value.to_owned())))
+}
+
+/// The clap ids of the `EnvOnly` options, with the variable each is read from.
+const ENV_ONLY: [(&str, &str); 3] = [
+    ("master_key", "STRONGROOM_MASTER_KEY"),
+    ("admin_user", "STRONGROOM_ADMIN_USER"),
+    ("admin_password", "STRONGROOM_ADMIN_PASSWORD"),
+];
+
+/// Refuses an environment-only option given as a flag, in any subcommand, naming its
+/// variable.
+pub fn refuse_env_only_flags(matches: &clap::ArgMatches) -> anyhow::Result<()> {
+    for id in matches.ids() {
+        let Some((_, var)) = ENV_ONLY.iter().find(|(name, _)| id == *name) else {
+            continue;
+        };
+        if matches.value_source(id.as_str()) == Some(clap::parser::ValueSource::CommandLine) {
+            anyhow::bail!(
+                "{var} is read from the environment only: a flag would show the value in `ps` \
+                 and shell history. Set {var} instead"
+            );
+        }
+    }
+    match matches.subcommand() {
+        Some((_, sub)) => refuse_env_only_flags(sub),
+        None => Ok(()),
+    }
+}
+
 /// Where the data lives: every command that opens the store takes these.
 #[derive(Args, Debug, Clone)]
 pub struct StoreArgs {
@@ -78,6 +131,10 @@ pub struct StoreArgs {
     /// STRONGROOM_MASTER_KEY is not set. Default: `<data-dir>/master.key`.
     #[arg(long, env = "STRONGROOM_MASTER_KEY_FILE")]
     pub master_key_file: Option<PathBuf>,
+
+    /// STRONGROOM_MASTER_KEY: the master key itself (base64); wins over the key file.
+    #[arg(long = "master-key", env = "STRONGROOM_MASTER_KEY", hide = true, hide_env_values = true, value_parser = env_only)]
+    pub master_key: Option<EnvOnly>,
 
     /// The account id the Management API expects in `account_id` and in a JWT's `iss`.
     #[arg(long, env = "STRONGROOM_ACCOUNT_ID", default_value_t = 1)]
@@ -140,6 +197,47 @@ mod tests {
     use super::*;
     use crate::commands::serve::MIB;
     use clap::CommandFactory;
+
+    #[test]
+    fn secrets_given_as_flags_are_refused_naming_their_variable() {
+        for (args, var) in [
+            (
+                vec!["strongroom", "--master-key", "a2V5"],
+                "STRONGROOM_MASTER_KEY",
+            ),
+            (
+                vec!["strongroom", "serve", "--admin-password", "pw"],
+                "STRONGROOM_ADMIN_PASSWORD",
+            ),
+            (
+                vec!["strongroom", "serve", "--admin-user", "ada"],
+                "STRONGROOM_ADMIN_USER",
+            ),
+            (
+                vec!["strongroom", "user", "list", "--master-key", "a2V5"],
+                "STRONGROOM_MASTER_KEY",
+            ),
+        ] {
+            let matches = Cli::command().try_get_matches_from(&args).unwrap();
+            let err = refuse_env_only_flags(&matches).unwrap_err().to_string();
+            assert!(
+                err.contains(var) && err.contains("environment only"),
+                "{args:?}: {err}"
+            );
+        }
+        let plain = Cli::command()
+            .try_get_matches_from(["strongroom", "user", "list"])
+            .unwrap();
+        refuse_env_only_flags(&plain).unwrap();
+    }
+
+    #[test]
+    fn env_only_values_never_show_in_debug_output() {
+        let value = Some(env_only("c2VjcmV0LWtleQ==").unwrap());
+        assert_eq!(format!("{value:?}"), "Some(EnvOnly(..))");
+        assert_eq!(EnvOnly::get(&value), Some("c2VjcmV0LWtleQ=="));
+        assert_eq!(EnvOnly::get(&Some(env_only("").unwrap())), None);
+    }
 
     #[test]
     fn cli_definition_is_consistent() {

@@ -9,7 +9,7 @@ mod http;
 mod master_key;
 mod platform_api;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -17,10 +17,16 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use cli::{Cli, Command};
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
-    let command = cli.command.unwrap_or(Command::Serve(cli.serve));
+    let matches = Cli::command().get_matches();
+    if let Err(err) = cli::refuse_env_only_flags(&matches) {
+        return finish(Err(err));
+    }
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let command = cli
+        .command
+        .unwrap_or_else(|| Command::Serve(Box::new(cli.serve)));
     let result = match command {
-        Command::Serve(args) => run_async(commands::serve::run(args)),
+        Command::Serve(args) => run_async(commands::serve::run(*args)),
         Command::ServiceAccount(command) => run_async(commands::service_account::run(command)),
         Command::User(command) => run_async(commands::user::run(command)),
         Command::Secret(command) => run_async(commands::secret::run(command)),

@@ -7,7 +7,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use store::{OpenError, SecretStore};
 
-use crate::cli::StoreArgs;
+use crate::cli::{EnvOnly, StoreArgs};
 use crate::master_key::{self, KeySource};
 
 impl KeySource {
@@ -38,9 +38,7 @@ pub async fn open(args: &StoreArgs) -> anyhow::Result<(SecretStore, KeySource)> 
         .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
     let account = args.account()?;
     let key_file = args.master_key_file();
-    let env_key = std::env::var(master_key::ENV_VAR)
-        .ok()
-        .filter(|v| !v.is_empty());
+    let env_key = EnvOnly::get(&args.master_key).map(str::to_owned);
     let (key, source) = master_key::load(env_key, &key_file)?;
     let database = args.database()?;
     let location = database.to_string();

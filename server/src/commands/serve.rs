@@ -13,7 +13,7 @@ use tracing_subscriber::EnvFilter;
 
 use super::scenario::ScenarioArgs;
 use super::with_store;
-use crate::cli::StoreArgs;
+use crate::cli::{EnvOnly, StoreArgs};
 use crate::http::listener::{self, ListenerConfig};
 use crate::http::request_guard::GuardConfig;
 use crate::http::request_limits::RequestLimits;
@@ -75,6 +75,15 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub scenarios: ScenarioArgs,
+
+    /// STRONGROOM_ADMIN_USER: with the password, the Owner to create at start when no user
+    /// exists (for automation).
+    #[arg(long = "admin-user", env = "STRONGROOM_ADMIN_USER", hide = true, value_parser = crate::cli::env_only)]
+    pub admin_user: Option<EnvOnly>,
+
+    /// STRONGROOM_ADMIN_PASSWORD: that Owner's password.
+    #[arg(long = "admin-password", env = "STRONGROOM_ADMIN_PASSWORD", hide = true, hide_env_values = true, value_parser = crate::cli::env_only)]
+    pub admin_password: Option<EnvOnly>,
 
     /// Log filter, in tracing's EnvFilter syntax (for example `info` or `strongroom=debug`).
     #[arg(long, env = "STRONGROOM_LOG", default_value = "info")]
@@ -290,12 +299,12 @@ fn asset_names_are_hashed() -> bool {
 /// Makes sure someone can sign in: the Owner from STRONGROOM_ADMIN_USER and
 /// STRONGROOM_ADMIN_PASSWORD, or else (while no user exists) a one-time setup code in the log.
 async fn first_user(store: &SecretStore, args: &ServeArgs) -> anyhow::Result<()> {
-    let user = std::env::var("STRONGROOM_ADMIN_USER").ok();
-    let password = std::env::var("STRONGROOM_ADMIN_PASSWORD").ok();
+    let user = EnvOnly::get(&args.admin_user);
+    let password = EnvOnly::get(&args.admin_password);
     match (user, password) {
         (Some(user), Some(password)) => {
             let created = store
-                .create_first_owner(&user, &password)
+                .create_first_owner(user, password)
                 .await
                 .with_context(|| {
                     "cannot create the Owner from STRONGROOM_ADMIN_USER and \
