@@ -287,6 +287,23 @@ impl SecretStore {
         record(&mut conn, actor, event).await
     }
 
+    /// Records that `actor` was refused `tried` (a server function's path, an API method) for
+    /// the reason in `detail`: the one `denied` record every door leaves before it answers 403.
+    pub async fn record_denied(
+        &self,
+        actor: &Actor,
+        tried: &str,
+        detail: String,
+    ) -> Result<(), StoreError> {
+        let event = Event {
+            action: AuditAction::Denied,
+            outcome: Outcome::Denied,
+            target: Target::other(tried),
+            detail,
+        };
+        self.record_event(actor, &event).await
+    }
+
     /// Newest first, filtered, one page. Keyset paging on the id: a page stays correct while
     /// new records arrive, and a deep page costs no more than the first.
     pub async fn audit_page(&self, query: &AuditQuery) -> Result<AuditPage, StoreError> {

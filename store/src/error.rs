@@ -87,6 +87,16 @@ impl StoreError {
     }
 }
 
+/// A fresh id for a server fault: the door shows it, the log holds it with the cause, so one
+/// failure can be found without the cause reaching the caller. Time-based (seconds and
+/// nanoseconds, hex): unique enough for that, and it sorts like the log.
+pub fn fault_reference() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    format!("{:x}{:08x}", now.as_secs(), now.subsec_nanos())
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
     // The cause is `source`: printed by the caller's error chain, not repeated here.

@@ -1129,3 +1129,31 @@ async fn a_refund_after_the_window_rolled_over_leaves_the_new_window_alone() {
     attempt.refund(s).await;
     assert_eq!(throttle::counts(s, &counter).await, Some((3, 0)));
 }
+
+#[tokio::test]
+async fn a_refused_request_leaves_one_denied_record_naming_what_was_tried() {
+    let t = open_store().await;
+    let s = &t.store;
+    let actor = Actor::user("vera", Source::Api, Some("192.0.2.7".into()));
+    s.record_denied(&actor, "DelApplication", "role Viewer".into())
+        .await
+        .expect("record");
+    type Stored = (String, String, String, String, Option<String>, String);
+    let rows: Vec<Stored> = sqlx::query_as(
+        "SELECT actor, source, action, outcome, target, detail FROM audit_log ORDER BY id",
+    )
+    .fetch_all(&s.pool)
+    .await
+    .expect("rows");
+    assert_eq!(
+        rows,
+        [(
+            "vera".to_owned(),
+            "api".to_owned(),
+            "denied".to_owned(),
+            "denied".to_owned(),
+            Some("DelApplication".to_owned()),
+            "role Viewer".to_owned(),
+        )]
+    );
+}

@@ -121,8 +121,7 @@ fn panel_error(err: StoreError) -> PanelError {
 
 /// Logs `cause` under a fresh reference and returns the error that shows only the reference.
 pub(super) fn internal(cause: &dyn std::fmt::Display) -> PanelError {
-    let now = chrono::Utc::now();
-    let reference = format!("{:x}{:08x}", now.timestamp(), now.timestamp_subsec_nanos());
+    let reference = store::fault_reference();
     tracing::error!(reference = %reference, error = %cause, "panel request failed");
     PanelError::Internal(reference)
 }

@@ -7,8 +7,8 @@ use crate::error::PanelError;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use leptos::prelude::use_context;
-use shared::model::{AuditAction, Outcome, Permission, Role, Source};
-use store::{Actor, Event, SecretStore, Session, Target};
+use shared::model::{Permission, Role, Source};
+use store::{Actor, SecretStore, Session};
 
 /// A signed-in caller whose role allows the permission asked for.
 pub(super) struct Caller {
@@ -75,13 +75,11 @@ pub(super) async fn deny(caller: &Caller, detail: String, message: String) -> Pa
     let tried = use_context::<Parts>()
         .map(|parts| parts.uri.path().to_owned())
         .unwrap_or_default();
-    let event = Event {
-        action: AuditAction::Denied,
-        outcome: Outcome::Denied,
-        target: Target::other(tried),
-        detail,
-    };
-    if let Err(err) = caller.store.record_event(&caller.actor, &event).await {
+    if let Err(err) = caller
+        .store
+        .record_denied(&caller.actor, &tried, detail)
+        .await
+    {
         return err.into();
     }
     fail(StatusCode::FORBIDDEN, PanelError::Forbidden(message))

@@ -61,7 +61,7 @@ impl ApiError {
 
     /// Logs `cause` under a fresh request id and returns an error that shows only the id.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
-        let now = chrono_like_id();
+        let now = store::fault_reference();
         tracing::error!(request_id = %now, error = %cause, "Management API request failed");
         ApiError::new(
             INTERNAL,
@@ -166,12 +166,4 @@ impl IntoResponse for ApiError {
         }
         response
     }
-}
-
-/// A request id unique enough to find one failure in the log.
-fn chrono_like_id() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    format!("{:x}{:08x}", now.as_secs(), now.subsec_nanos())
 }

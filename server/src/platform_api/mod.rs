@@ -17,9 +17,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::Value;
-use shared::model::{AuditAction, Outcome, Permission, Role};
+use shared::model::{Permission, Role};
 use std::sync::Arc;
-use store::{Actor, Event, SecretStore, Target};
+use store::{Actor, SecretStore};
 
 use error::{ApiError, CMD_MISSING, FORBIDDEN, UNKNOWN_METHOD};
 use params::Params;
@@ -212,13 +212,8 @@ async fn handle(
     let caller = auth::authenticate(store, &state.tokens, headers, &params).await?;
     let actor = caller.actor(client_ip);
     if !method.allowed(caller.role) {
-        let event = Event {
-            action: AuditAction::Denied,
-            outcome: Outcome::Denied,
-            target: Target::other(method.name()),
-            detail: format!("role {}", caller.role),
-        };
-        Box::pin(store.record_event(&actor, &event)).await?;
+        let detail = format!("role {}", caller.role);
+        Box::pin(store.record_denied(&actor, method.name(), detail)).await?;
         return Err(ApiError::new(
             FORBIDDEN,
             format!(
