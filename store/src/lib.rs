@@ -20,8 +20,6 @@ mod sessions;
 mod sign_in;
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_auth;
 mod throttle;
 mod users;
 
