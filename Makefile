@@ -12,6 +12,7 @@ export PATH := $(TOOLS)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export LEPTOS_OUTPUT_NAME := strongroom
 
 CARGO_LEPTOS_VERSION := 0.3.10
+CARGO_DENY_VERSION := 0.20.2
 BINARYEN_VERSION := 132.0.0
 WASM_BINDGEN_VERSION = $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"/\1/p;}' Cargo.lock)
 RELEASE_BIN := target/release/strongroom
@@ -19,7 +20,7 @@ INTEROP_VENV := $(TOOLS)/interop-venv
 # apt-get needs root; a developer's account gets sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run build test test-rust test-e2e test-interop bench tools test-tools interop-tools bench-tools lint fmt clean
+.PHONY: run build test test-rust test-e2e test-interop bench tools test-tools interop-tools bench-tools deny-tools lint fmt clean
 
 ## run: build in release mode and serve the panel at http://127.0.0.1:3000 (data in ./data)
 run: build
@@ -50,11 +51,20 @@ test-interop: build interop-tools
 bench: build test-tools interop-tools bench-tools
 	$(INTEROP_VENV)/bin/python bench/run.py
 
-## lint: formatting and clippy, as CI expects them clean (the wasm crate needs the wasm target)
-lint: tools
+## lint: formatting, clippy (the wasm crate needs the wasm target), and cargo deny for licences,
+## duplicate versions (reported) and sources (advisories need a host these machines cannot reach)
+lint: tools deny-tools
 	cargo fmt --all -- --check
 	cargo clippy -p shared -p store -p scenario -p app -p server --features app/ssr --all-targets -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+	cargo deny check --hide-inclusion-graph licenses bans sources
+
+## deny-tools: cargo-deny (about 5 minutes on 2 cores, once)
+deny-tools:
+	@if [ "$$(cargo deny --version 2>/dev/null)" != "cargo-deny $(CARGO_DENY_VERSION)" ]; then \
+		echo "Installing cargo-deny $(CARGO_DENY_VERSION) (about 5 minutes on 2 cores, once)"; \
+		cargo install cargo-deny --version $(CARGO_DENY_VERSION) --locked; \
+	fi
 
 fmt:
 	cargo fmt --all
