@@ -1,15 +1,8 @@
-//! `strongroom`: the server binary. `cli` is the command line, `commands/` holds one file per
-//! subcommand, `http/` the router and its layers, `platform_api/` the Management API.
-// Leptos view types nest deeply (the scenario editor); the layout query needs more room.
-#![recursion_limit = "256"]
-
-mod cli;
-mod commands;
-mod http;
-mod master_key;
-mod platform_api;
+//! `strongroom`: the server binary. It parses the command line and runs the subcommand; the
+//! rest is the `server` library (`lib.rs`).
 
 use clap::{CommandFactory, FromArgMatches};
+use server::{cli, commands};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
