@@ -66,7 +66,8 @@ pub fn parse_role(s: &str) -> Result<Role, String> {
 /// A value read only from the environment: secrets never travel as flags (a flag shows in
 /// `ps` and shell history). Each is a hidden option so that clap reads its variable with the
 /// rest of the configuration, and `refuse_env_only_flags` refuses it on the command line.
-/// `Debug` shows nothing of it.
+/// `Debug` shows nothing of it, and this copy is wiped when dropped (clap's parsed matches keep
+/// their own while `main` runs, as the process environment does).
 #[derive(Clone)]
 pub struct EnvOnly(zeroize::Zeroizing<String>);
 

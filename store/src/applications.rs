@@ -171,7 +171,8 @@ impl SecretStore {
     }
 
     /// The application `which` names, by id or by short or full name: the one lookup the
-    /// Management API, the command line and the panel share. `ApplicationNotFound` when none.
+    /// Management API and the command line share (the panel knows ids only).
+    /// `ApplicationNotFound` when none.
     pub async fn find_application(
         &self,
         which: ApplicationRef<'_>,
