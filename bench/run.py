@@ -16,6 +16,7 @@ import os
 import platform
 import re
 import resource
+import shutil
 import socket
 import sqlite3
 import statistics
@@ -59,6 +60,9 @@ def main():
             results["panel"] = bench.measure_panel()
         finally:
             bench.stop()
+            # Kept for a run that fails: the temporary directory goes with it.
+            bench.log.flush()
+            shutil.copy(bench.log.name, ROOT / "target" / "bench-server.log")
     results["machine"] = machine()
     results["settings"] = vars(args)
     results["failures"] = failures(results)
