@@ -2,14 +2,12 @@
 //! script, with bounded pipes (names that cannot exist never cross them, and do not grow the
 //! server), and run slots shared fairly between people.
 
-mod support;
-
+use crate::support::Server;
+use crate::support::scenarios::{log_texts, reads, run_as, scenario_id};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use support::Server;
-use support::scenarios::{log_texts, reads, run_as, scenario_id};
 
 const PASSWORD: &str = "worker-test-password";
 

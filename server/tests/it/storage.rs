@@ -1,12 +1,10 @@
 //! Integration tests against a real `strongroom` process and a real SQLite file: encryption at
 //! rest, durability across restarts and crashes, and refusal of a wrong master key.
 
-mod support;
-
+use crate::support::{Server, all_file_bytes, contains, open_store_files};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use shared::model::{ApplicationId, SecretId};
-use support::{Server, all_file_bytes, contains, open_store_files};
 
 #[tokio::test]
 async fn stored_values_never_appear_in_plaintext_in_the_database_files() {
@@ -133,9 +131,9 @@ async fn a_different_master_key_is_refused_at_start_with_a_clear_message() {
 
     let wrong = STANDARD.encode([42u8; 32]);
     let log = tmp.path().join("wrong.log");
-    let status = support::spawn(
+    let status = crate::support::spawn(
         &data,
-        support::free_port(),
+        crate::support::free_port(),
         &[("STRONGROOM_MASTER_KEY", &wrong)],
         &log,
     )
@@ -171,7 +169,7 @@ async fn a_missing_key_file_for_an_existing_database_is_explained_not_replaced()
     std::fs::rename(data.join("master.key"), tmp.path().join("saved.key")).unwrap();
 
     let log = tmp.path().join("missing.log");
-    let status = support::spawn(&data, support::free_port(), &[], &log)
+    let status = crate::support::spawn(&data, crate::support::free_port(), &[], &log)
         .wait()
         .unwrap();
     let output = std::fs::read_to_string(&log).unwrap();

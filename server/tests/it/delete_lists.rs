@@ -1,11 +1,9 @@
 //! `;` lists of DelSecret and DelApplication, against a real process: at most 100 items per
 //! list (error 101 beyond, and nothing deleted); up to that, every item goes, each audited.
 
-mod support;
-
+use crate::support::api::{Api, assert_error};
+use crate::support::{Server, audit_records};
 use serde_json::{Value, json};
-use support::api::{Api, assert_error};
-use support::{Server, audit_records};
 
 /// The cap the spec documents for `;` lists.
 const CAP: usize = 100;
@@ -44,7 +42,7 @@ async fn audited(server: &Server, action: &str, field: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn del_secret_lists_are_capped_and_delete_everything_they_name() {
-    let (_tmp, server) = support::start_temp().await;
+    let (_tmp, server) = crate::support::start_temp().await;
     let api = Api::legacy(&server).await;
     let app = server.create_application("bulk").await;
     let all = names("S", CAP + 1);
@@ -126,7 +124,7 @@ async fn del_secret_lists_are_capped_and_delete_everything_they_name() {
 
 #[tokio::test]
 async fn del_application_lists_are_capped_and_delete_everything_they_name() {
-    let (_tmp, server) = support::start_temp().await;
+    let (_tmp, server) = crate::support::start_temp().await;
     let api = Api::legacy(&server).await;
     let all = names("app-", CAP + 1);
     let mut ids = Vec::new();

@@ -9,17 +9,15 @@
 //! Calls that must be refused, and the audit script, are tables: one call or record a line,
 //! kept that way by `#[rustfmt::skip]`.
 
-mod support;
-
+use crate::support::api::{Api, ServiceAccount, assert_error, assert_ok, now};
+use crate::support::step_up::{
+    LONG_WINDOW_SECS, SHORT_WINDOW_SECS, password_at, start_with_window, surely_stale_after,
+};
+use crate::support::{OWNER, OWNER_PASSWORD, Server, Session, audit_records, status_and_body};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
-use support::api::{Api, ServiceAccount, assert_error, assert_ok, now};
-use support::step_up::{
-    LONG_WINDOW_SECS, SHORT_WINDOW_SECS, password_at, start_with_window, surely_stale_after,
-};
-use support::{OWNER, OWNER_PASSWORD, Server, Session, audit_records, status_and_body};
 
 /// Server functions anyone may call, signed in or not.
 const PUBLIC: [&str; 4] = ["sign_in", "sign_in_state", "current_user", "complete_setup"];
@@ -142,7 +140,7 @@ async fn user_id(server: &Server, username: &str) -> String {
 
 #[tokio::test]
 async fn without_a_session_or_its_csrf_token_every_server_function_refuses() {
-    let (_tmp, server) = support::start_temp().await;
+    let (_tmp, server) = crate::support::start_temp().await;
     let owner = server.session.clone().expect("signed in");
     let other = server.sign_in(OWNER, OWNER_PASSWORD).await.expect("second");
     let app = server.create_application("guarded").await;
@@ -285,7 +283,7 @@ async fn without_a_session_or_its_csrf_token_every_server_function_refuses() {
 
 #[tokio::test]
 async fn each_role_may_do_exactly_its_share() {
-    let (_tmp, server) = support::start_temp().await;
+    let (_tmp, server) = crate::support::start_temp().await;
     let app = server.create_application("roles").await;
     let secret = server
         .create_secret(app, "SHARED", "shared-value", "")
@@ -499,7 +497,7 @@ async fn each_role_may_do_exactly_its_share() {
 
 #[tokio::test]
 async fn cross_site_requests_and_foreign_csrf_tokens_are_refused() {
-    let (_tmp, server) = support::start_temp().await;
+    let (_tmp, server) = crate::support::start_temp().await;
     let owner = server.session.clone().expect("signed in");
     let other = server.sign_in(OWNER, OWNER_PASSWORD).await.expect("second");
     let cookie = owner.cookie();
@@ -564,7 +562,7 @@ async fn cross_site_requests_and_foreign_csrf_tokens_are_refused() {
 
 #[tokio::test]
 async fn repeated_failures_throttle_sign_in_per_account_and_per_address() {
-    let (_tmp, server) = support::start_temp().await;
+    let (_tmp, server) = crate::support::start_temp().await;
     for name in ["alice", "bob", "carol"] {
         server.create_user(name, PASSWORD, "Viewer").await;
     }
@@ -632,7 +630,7 @@ async fn repeated_failures_throttle_sign_in_per_account_and_per_address() {
 
 #[tokio::test]
 async fn disabling_resetting_changing_and_signing_out_end_sessions_at_once() {
-    let (_tmp, server) = support::start_temp().await;
+    let (_tmp, server) = crate::support::start_temp().await;
     for name in ["dave", "eve", "frank", "gina"] {
         server.create_user(name, PASSWORD, "Viewer").await;
     }
@@ -942,7 +940,7 @@ fn rec(actor: &Value, action: &str, outcome: &str, fields: Value) -> Value {
 #[rustfmt::skip]
 async fn every_audited_action_leaves_exactly_its_record() {
     let started = now();
-    let (_tmp, server) = support::start_temp().await;
+    let (_tmp, server) = crate::support::start_temp().await;
     let mut audit = AuditLog::new(&server, started);
     let owner = user(OWNER);
     let system = json!({ "actor_kind": "system", "actor": "environment", "source": "cli", "client_ip": null });
@@ -1051,7 +1049,7 @@ async fn every_audited_action_leaves_exactly_its_record() {
 
 #[tokio::test]
 async fn the_audit_page_pages_by_id_and_filters() {
-    let (_tmp, server) = support::start_temp().await;
+    let (_tmp, server) = crate::support::start_temp().await;
     let first = server.create_application("first").await;
     server.create_secret(first, "ALPHA", "v", "").await;
     let beta = server.create_secret(first, "BETA", "v", "").await;
@@ -1163,7 +1161,7 @@ async fn no_value_or_password_reaches_the_log_or_the_audit_records() {
     let response = server
         .post_api("complete_setup", &args, &[("x-csrf-token", "-")])
         .await;
-    let owner = support::session_from(response).await.expect("setup");
+    let owner = crate::support::session_from(response).await.expect("setup");
     server.session = Some(owner.clone());
     // The ASCII part too: a log could escape or percent-encode the rest.
     let mut secrets: Vec<String> = vec![CANARY.into(), "canary-5e1f".into(), owner_password.into()];
@@ -1273,7 +1271,7 @@ async fn no_value_or_password_reaches_the_log_or_the_audit_records() {
             "{secret:?} is in the log:\n{logs}"
         );
     }
-    let store = support::open_store_files(&data).await;
+    let store = crate::support::open_store_files(&data).await;
     let query = shared::model::AuditQuery {
         limit: Some(500),
         ..Default::default()
@@ -1353,7 +1351,7 @@ async fn first_run_setup_works_once_with_the_code_from_the_log() {
     assert!(server.sign_in("mallory", OWNER_PASSWORD).await.is_err());
 
     // The right code creates the Owner and signs them in.
-    let owner = support::session_from(setup(code.clone(), "first").await).await;
+    let owner = crate::support::session_from(setup(code.clone(), "first").await).await;
     let owner = owner.expect("setup");
     let me = ok(&server, Some(&owner), "current_user", &[]).await;
     assert_eq!(
@@ -1416,7 +1414,7 @@ async fn first_run_setup_works_once_with_the_code_from_the_log() {
 
 #[tokio::test]
 async fn wrong_current_passwords_are_audited_and_throttled_per_session() {
-    let (_tmp, server) = support::start_temp().await;
+    let (_tmp, server) = crate::support::start_temp().await;
     server.create_user("dora", PASSWORD, "Viewer").await;
     let session = server.sign_in("dora", PASSWORD).await.expect("dora");
     let change = |current: &'static str| {

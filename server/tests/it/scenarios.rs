@@ -1,17 +1,15 @@
 //! Scenarios through a real `strongroom` process: the panel's server functions, who may run
 //! what, the size limit, the configurable time limit, and `strongroom scenario run`.
 
-mod support;
-
+use crate::support::api::now;
+use crate::support::scenarios::{create_scenario, log_texts, reads, run_as, scenario_id};
+use crate::support::step_up::{
+    LONG_WINDOW_SECS, SHORT_WINDOW_SECS, password_at, start_with_window, surely_stale_after,
+};
+use crate::support::{Server, Session, start_temp};
 use serde_json::{Value, json};
 use std::process::Command;
 use std::time::Instant;
-use support::api::now;
-use support::scenarios::{create_scenario, log_texts, reads, run_as, scenario_id};
-use support::step_up::{
-    LONG_WINDOW_SECS, SHORT_WINDOW_SECS, password_at, start_with_window, surely_stale_after,
-};
-use support::{Server, Session, start_temp};
 
 const PASSWORD: &str = "scenario-test-password";
 

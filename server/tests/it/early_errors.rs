@@ -2,13 +2,11 @@
 //! credentials, no or an unknown method), each on a raw connection of its own: every answer
 //! either says `Connection: close` and closes, or leaves the connection usable.
 
-mod support;
-
+use crate::support::api::OVERSIZED_BODY;
 use serde_json::{Value, json};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
-use support::api::OVERSIZED_BODY;
 
 /// How long a socket read or write may block before the test gives up on it.
 const IO_TIMEOUT: Duration = Duration::from_secs(5);
@@ -149,7 +147,7 @@ fn early_errors(address: &str) -> Vec<EarlyError> {
 /// connection usable: the oversized bodies close, every other case is reused.
 #[tokio::test]
 async fn an_early_error_keeps_the_connection_usable_or_says_it_closes() {
-    let (_tmp, server) = support::start_temp().await;
+    let (_tmp, server) = crate::support::start_temp().await;
     let address = server.base.trim_start_matches("http://").to_owned();
     let cases = early_errors(&address);
     let (mut closed, mut reused) = (Vec::new(), Vec::new());

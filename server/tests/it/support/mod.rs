@@ -1,8 +1,6 @@
 //! Runs a real `strongroom` process on a free loopback port with its own data directory, and
 //! talks to it over HTTP the way the browser does (server functions under `/api/`).
 
-#![allow(dead_code)]
-
 pub mod api;
 pub mod scenarios;
 pub mod step_up;

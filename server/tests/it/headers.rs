@@ -1,7 +1,5 @@
 //! Security headers and sign-in redirects, on a real server.
 
-mod support;
-
 fn header<'a>(response: &'a reqwest::Response, name: &str) -> &'a str {
     response
         .headers()
@@ -22,7 +20,7 @@ fn csp_nonce(csp: &str) -> String {
 
 #[tokio::test]
 async fn pages_carry_a_fresh_nonce_policy_that_matches_their_scripts() {
-    let (_tmp, server) = support::start_temp().await;
+    let (_tmp, server) = crate::support::start_temp().await;
     let first = server.get("/").await;
     assert_eq!(first.status(), 200);
     let csp = header(&first, "content-security-policy").to_owned();
@@ -58,7 +56,7 @@ async fn pages_carry_a_fresh_nonce_policy_that_matches_their_scripts() {
 
 #[tokio::test]
 async fn answers_that_carry_values_are_never_cached() {
-    let (_tmp, server) = support::start_temp().await;
+    let (_tmp, server) = crate::support::start_temp().await;
     let app = server.create_application("cache").await;
     let secret = server.create_secret(app, "TOKEN", "value-1", "").await;
     let session = server.session.clone().expect("signed in");
@@ -88,7 +86,7 @@ async fn answers_that_carry_values_are_never_cached() {
 
 #[tokio::test]
 async fn pages_send_strangers_to_sign_in_and_come_back() {
-    let (_tmp, server) = support::start_temp().await;
+    let (_tmp, server) = crate::support::start_temp().await;
     let response = server.get_as(None, "/applications/7/secrets?x=1").await;
     assert_eq!(response.status(), 303);
     assert_eq!(

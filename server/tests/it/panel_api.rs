@@ -1,11 +1,9 @@
 //! The panel's server functions over real HTTP: validation and duplicate errors arrive as
 //! field-level errors, and no list call carries a value.
 
-mod support;
-
+use crate::support::Server;
 use serde_json::json;
 use shared::model::{ApplicationId, SecretId};
-use support::Server;
 
 #[tokio::test]
 async fn server_functions_enforce_the_shared_rules_with_field_errors() {
@@ -115,7 +113,7 @@ async fn editing_replaces_the_value_only_when_one_is_given() {
     );
     assert!(server.stop().success());
 
-    let store = support::open_store_files(&data).await;
+    let store = crate::support::open_store_files(&data).await;
     let by = store::Actor::system("test");
     let read = |id| store.read_secret_value(&by, ApplicationId(app), SecretId(id), "test");
     assert_eq!(
@@ -287,7 +285,7 @@ async fn cross_site_writes_and_foreign_host_names_are_refused() {
             let response = server
                 .post_api("create_application", &[("name", name)], &headers)
                 .await;
-            support::status_and_body(response).await
+            crate::support::status_and_body(response).await
         }
     };
     let header = |name: &'static str, value: &str| (name, value.to_owned());
@@ -337,7 +335,7 @@ async fn cross_site_writes_and_foreign_host_names_are_refused() {
             &wrong_token,
         )
         .await;
-    let (status, body) = support::status_and_body(response).await;
+    let (status, body) = crate::support::status_and_body(response).await;
     let text = body.as_str().unwrap_or_default();
     assert_eq!(status, 403, "{body}");
     assert!(

@@ -1,14 +1,12 @@
 //! `strongroom secret import` against a running server's database, and the panel's paged,
 //! filtered secret list over it.
 
-mod support;
-
+use crate::support::Server;
 use serde_json::{Value, json};
-use support::Server;
 
 /// Runs `strongroom secret import APP --data-dir DIR` with `stdin`: (success, stderr).
 fn import(data_dir: &std::path::Path, app: &str, stdin: &str) -> (bool, String) {
-    let (ok, _, stderr) = support::run_cli(data_dir, &["secret", "import", app], stdin);
+    let (ok, _, stderr) = crate::support::run_cli(data_dir, &["secret", "import", app], stdin);
     (ok, stderr)
 }
 
@@ -106,7 +104,7 @@ async fn imported_secrets_are_listed_page_by_page_and_filtered() {
         }
     }
     assert_eq!(imported.len(), 260);
-    let records = support::audit_records(&server, &[("application", "bulk")]).await;
+    let records = crate::support::audit_records(&server, &[("application", "bulk")]).await;
     let actions: Vec<&str> = records
         .iter()
         .map(|r| r["action"].as_str().expect("action"))

@@ -2,17 +2,15 @@
 //! server: that it is served as committed, and that every method it lists requires the
 //! parameters it says and answers with the error codes it names, and only those.
 
-mod support;
-
+use crate::support::Server;
+use crate::support::api::{METHODS, ServiceAccount, error_code, now, send};
 use reqwest::header::CONTENT_TYPE;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
-use support::Server;
-use support::api::{METHODS, ServiceAccount, error_code, now, send};
 
 #[tokio::test]
 async fn openapi_document_is_served_and_matches_the_repository_file() {
-    let (_tmp, server) = support::start_temp().await;
+    let (_tmp, server) = crate::support::start_temp().await;
     let response = server.get("/platform_api/openapi.json").await;
     assert_eq!(response.status(), 200);
     let content_type = response
@@ -488,7 +486,7 @@ fn baseline(
 /// call, and every code a call gets must be one the method's part of the document names.
 #[tokio::test]
 async fn every_method_in_the_openapi_document_requires_and_fails_as_it_says() {
-    let (_tmp, server) = support::start_temp().await;
+    let (_tmp, server) = crate::support::start_temp().await;
     let response = server.get("/platform_api/openapi.json").await;
     let doc: Value = response.json().await.expect("the document parses as JSON");
     let methods = documented_methods(&doc);

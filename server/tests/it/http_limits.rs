@@ -3,16 +3,14 @@
 //! connections over the cap are closed at once, a body over the limit reaches no handler, a
 //! request that takes too long gets 408, and X-Forwarded-For counts only from trusted proxies.
 
-mod support;
-
+use crate::support::Server;
+use crate::support::api::Api;
 use serde_json::Value;
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::Child;
 use std::time::{Duration, Instant};
-use support::Server;
-use support::api::Api;
 
 /// The most any one check waits for the server to act; far above what it needs, so that a slow
 /// machine cannot fail a test, while a server that never acts fails it.
@@ -30,9 +28,9 @@ struct RawServer {
 impl RawServer {
     fn start(env: &[(&str, &str)]) -> RawServer {
         let tmp = tempfile::tempdir().expect("temp dir");
-        let port = support::free_port();
+        let port = crate::support::free_port();
         let log_file = tmp.path().join("server.log");
-        let child = support::spawn(&tmp.path().join("data"), port, env, &log_file);
+        let child = crate::support::spawn(&tmp.path().join("data"), port, env, &log_file);
         let mut server = RawServer {
             child,
             port,
@@ -308,7 +306,12 @@ fn bad_limits_and_the_old_proxy_flag_are_refused_at_start() {
 fn start_and_exit(env: &[(&str, &str)]) -> (bool, String) {
     let tmp = tempfile::tempdir().expect("temp dir");
     let log = tmp.path().join("server.log");
-    let mut child = support::spawn(&tmp.path().join("data"), support::free_port(), env, &log);
+    let mut child = crate::support::spawn(
+        &tmp.path().join("data"),
+        crate::support::free_port(),
+        env,
+        &log,
+    );
     let deadline = Instant::now() + PATIENCE;
     let status = loop {
         if let Some(status) = child.try_wait().expect("wait") {
@@ -362,7 +365,7 @@ async fn bodies_over_the_limit_get_413_and_write_nothing() {
         .send()
         .await
         .expect("request");
-    let (status, body) = support::status_and_body(response).await;
+    let (status, body) = crate::support::status_and_body(response).await;
     assert_eq!(status, 413, "{body}");
     assert_eq!(body["error"]["code"], 101, "{body}");
     assert!(server.secret_names(app).await.is_empty());
@@ -465,7 +468,7 @@ async fn audited_address(server: &Server, name: &str) -> String {
         )
         .await;
     assert_eq!(response.status(), 200, "{:?}", response.text().await);
-    let records = support::audit_records(server, &[("action", "application.create")]).await;
+    let records = crate::support::audit_records(server, &[("action", "application.create")]).await;
     let record = records
         .iter()
         .find(|r| r["application_name"] == name)
@@ -525,7 +528,7 @@ async fn forwarded_addresses_count_only_from_trusted_proxies() {
 #[tokio::test]
 async fn a_raised_limit_reaches_the_server_functions_too() {
     // The default (4 MiB) is above axum's own 2 MiB, which the server functions would apply.
-    let (_tmp, server) = support::start_temp().await;
+    let (_tmp, server) = crate::support::start_temp().await;
     let app = server.create_application("roomy").await;
     let (status, body) = create_secret(&server, app, &"d".repeat(3 * 1024 * 1024)).await;
     assert_eq!(status, 200, "{body}");
@@ -578,10 +581,10 @@ fn https_has_the_same_limits_speaks_http1_and_stops_gracefully() {
         .output()
         .expect("openssl req (the TLS test needs the openssl command)");
     assert!(made.status.success(), "{made:?}");
-    let port = support::free_port();
+    let port = crate::support::free_port();
     let log = tmp.path().join("server.log");
     let (cert, key) = (cert.display().to_string(), key.display().to_string());
-    let mut child = support::spawn(
+    let mut child = crate::support::spawn(
         &tmp.path().join("data"),
         port,
         &[

@@ -3,11 +3,9 @@
 //! request (the token and read caches included), and no one makes or revokes a key above their
 //! own role.
 
-mod support;
-
+use crate::support::api::{Api, ServiceAccount, assert_error, assert_ok};
+use crate::support::{Server, Session};
 use serde_json::Value;
-use support::api::{Api, ServiceAccount, assert_error, assert_ok};
-use support::{Server, Session};
 
 /// A key made in the panel by `session`'s user.
 async fn key_by(server: &Server, session: &Session, role: &str) -> ServiceAccount {
@@ -36,7 +34,7 @@ async fn owner_sets(server: &Server, function: &str, args: &[(&str, &str)]) {
 
 #[tokio::test]
 async fn a_key_stops_when_its_creator_is_disabled_or_loses_its_role() {
-    let (_tmp, server) = support::start_temp().await;
+    let (_tmp, server) = crate::support::start_temp().await;
     let ada_id = server
         .create_user("ada", "ada-password-123", "Admin")
         .await
@@ -121,7 +119,7 @@ async fn a_key_stops_when_its_creator_is_disabled_or_loses_its_role() {
 
 #[tokio::test]
 async fn an_admin_neither_makes_nor_revokes_an_owner_key() {
-    let (_tmp, server) = support::start_temp().await;
+    let (_tmp, server) = crate::support::start_temp().await;
     server.create_user("ada", "ada-password-123", "Admin").await;
     let ada = server
         .sign_in("ada", "ada-password-123")
@@ -152,7 +150,8 @@ async fn an_admin_neither_makes_nor_revokes_an_owner_key() {
     );
     // Still there and still working; the refusal is in the audit log.
     assert_ok(&owners.api(&server).call("GetApplications", &[]).await);
-    let denied = support::audit_records(&server, &[("action", "denied"), ("actor", "ada")]).await;
+    let denied =
+        crate::support::audit_records(&server, &[("action", "denied"), ("actor", "ada")]).await;
     assert_eq!(denied.len(), 2, "{denied:?}");
 
     // Up to her own role, both work.
@@ -171,7 +170,7 @@ async fn an_admin_neither_makes_nor_revokes_an_owner_key() {
 /// next request after another Owner disables them or makes them an Admin.
 #[tokio::test]
 async fn the_api_key_stops_when_its_owner_is_disabled_or_demoted() {
-    let (_tmp, server) = support::start_temp().await;
+    let (_tmp, server) = crate::support::start_temp().await;
     let olga_id = server
         .create_user("olga", "olga-password-123", "Owner")
         .await
@@ -185,7 +184,7 @@ async fn the_api_key_stops_when_its_owner_is_disabled_or_demoted() {
     let api = Api {
         client: reqwest::Client::new(),
         base: server.base.clone(),
-        auth: support::api::Auth::Key(key.as_str().expect("key").to_owned()),
+        auth: crate::support::api::Auth::Key(key.as_str().expect("key").to_owned()),
     };
     let list = [("application_name", "")];
     let works = async || {

@@ -3,11 +3,9 @@
 //! anything is written (however long), refused attempts add no audit records, and a reset
 //! from the command line is the way back in for a locked-out account.
 
-mod support;
-
+use crate::support::{OWNER, OWNER_PASSWORD, Server, audit_records};
 use serde_json::{Value, json};
 use std::path::Path;
-use support::{OWNER, OWNER_PASSWORD, Server, audit_records};
 
 const PASSWORD: &str = "victim-password-1";
 
@@ -25,7 +23,7 @@ async fn attempt(
         .send()
         .await
         .expect("request failed");
-    support::status_and_body(response).await
+    crate::support::status_and_body(response).await
 }
 
 /// Bytes of every file in the data directory: the database, its -wal and -shm, the key.
@@ -40,7 +38,7 @@ fn data_bytes(dir: &Path) -> u64 {
 
 #[tokio::test]
 async fn parallel_wrong_passwords_get_only_the_limit_checked() {
-    let (_tmp, server) = support::start_temp().await;
+    let (_tmp, server) = crate::support::start_temp().await;
     server.create_user("victim", PASSWORD, "Viewer").await;
     let client = reqwest::Client::new();
     // Collected, so that all are sent before the first answer is awaited.
@@ -92,7 +90,7 @@ async fn parallel_wrong_passwords_get_only_the_limit_checked() {
 
 #[tokio::test]
 async fn an_overlong_username_is_refused_before_anything_is_written() {
-    let (_tmp, server) = support::start_temp().await;
+    let (_tmp, server) = crate::support::start_temp().await;
     let client = reqwest::Client::new();
     let sign_ins = || async {
         let records = audit_records(&server, &[("action", "sign_in")]).await;
@@ -135,7 +133,7 @@ async fn a_reset_from_the_command_line_ends_the_lock_on_an_account() {
     let (status, _) = attempt(&client, &server.base, OWNER, OWNER_PASSWORD).await;
     assert_eq!(status, 429, "the account is not locked");
     let reset = ["user", "reset-password", OWNER];
-    let (ok, _, err) = support::run_cli(&data, &reset, "brand-new-password-1\n");
+    let (ok, _, err) = crate::support::run_cli(&data, &reset, "brand-new-password-1\n");
     assert!(ok, "{err}");
     let (status, body) = attempt(&client, &server.base, OWNER, "brand-new-password-1").await;
     assert_eq!(status, 200, "{body}");

@@ -10,8 +10,8 @@
 //! `STRONGROOM_FUZZ_SEED=<seed>` (optionally `STRONGROOM_FUZZ_ITERATIONS=<n>`, and
 //! `STRONGROOM_FUZZ_VERBOSE=1` to print every request and its outcome).
 
-mod support;
-
+use crate::support::Server;
+use crate::support::api::{ACCOUNT_ID, Api, METHODS, OVERSIZED_BODY, SUFFIX};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -19,8 +19,6 @@ use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
-use support::Server;
-use support::api::{ACCOUNT_ID, Api, METHODS, OVERSIZED_BODY, SUFFIX};
 
 const SENTINEL_APP: &str = "sentinel-app";
 const PLAYGROUND_APP: &str = "fuzz-target";
@@ -1499,7 +1497,7 @@ async fn run(label: &str, seed: u64, iterations: usize) {
          STRONGROOM_FUZZ_ITERATIONS={iterations})"
     );
     let started = Instant::now();
-    let (_tmp, server) = support::start_temp().await;
+    let (_tmp, server) = crate::support::start_temp().await;
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         // Connections are reused, as real clients do: an early error must not break one.
@@ -1668,7 +1666,7 @@ async fn a_fixed_request_sequence_never_faults_the_server_or_touches_unnamed_dat
 /// `/platform_api` without `cmd`: error 102, not the panel's HTML 404 page.
 #[tokio::test]
 async fn an_empty_method_in_the_path_is_a_missing_cmd() {
-    let (_tmp, server) = support::start_temp().await;
+    let (_tmp, server) = crate::support::start_temp().await;
     let client = reqwest::Client::new();
     for request in [
         client.get(format!("{}/platform_api/", server.base)),
@@ -1689,7 +1687,7 @@ async fn an_empty_method_in_the_path_is_a_missing_cmd() {
 /// a server fault: expect error 101 (or simply no match).
 #[tokio::test]
 async fn overlong_substring_filters_are_not_internal_errors() {
-    let (_tmp, server) = support::start_temp().await;
+    let (_tmp, server) = crate::support::start_temp().await;
     let api = Api::legacy(&server).await;
     let app = server.create_application("demo").await;
     // The pattern is only evaluated against rows: one secret is enough.

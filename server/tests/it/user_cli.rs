@@ -1,14 +1,12 @@
 //! `strongroom user`: the way back in when no Owner can sign in.
 
-mod support;
-
-use support::{OWNER, OWNER_PASSWORD, Server};
+use crate::support::{OWNER, OWNER_PASSWORD, Server};
 
 /// Runs `strongroom user ARGS --data-dir DIR` with `stdin` as standard input.
 fn user_cli(data_dir: &std::path::Path, args: &[&str], stdin: &str) -> (bool, String, String) {
     let mut all = vec!["user"];
     all.extend_from_slice(args);
-    support::run_cli(data_dir, &all, stdin)
+    crate::support::run_cli(data_dir, &all, stdin)
 }
 
 #[tokio::test]
