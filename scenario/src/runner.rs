@@ -14,7 +14,9 @@ use super::runtime::{self, RunHost};
 use super::runtime::{Limits, RunContext};
 use super::worker::{self, SecretLookup};
 use shared::model::{ApplicationId, RunDetail, ScenarioId, Source, Timestamp};
-use store::{Actor, ActorKind, NewRun, SecretStore, SecretValue, StoreError};
+use store::{
+    Actor, ActorKind, NewRun, ReadPurpose, SecretRef, SecretStore, SecretValue, StoreError,
+};
 
 /// Cheap to clone: the store, the limits, the shared count of free run slots and who holds
 /// how many of them.
@@ -202,7 +204,7 @@ impl ScenarioRunner {
                 ..by.clone()
             },
             app,
-            how: format!("scenario {}", scenario.name),
+            scenario: scenario.name.clone(),
         };
         let context = RunContext {
             application_id: app.0,
@@ -276,20 +278,33 @@ struct StoreSecrets {
     store: SecretStore,
     actor: Actor,
     app: ApplicationId,
-    how: String,
+    /// The scenario's name, which the audit record of each read gives.
+    scenario: String,
 }
 
 impl SecretLookup for StoreSecrets {
     async fn lookup(&mut self, name: &str) -> Result<Option<SecretValue>, String> {
         let read = self
             .store
-            .read_secret_by_name(&self.actor, self.app, name, &self.how)
+            .read_secret(
+                &self.actor,
+                self.app.into(),
+                SecretRef::Name(name),
+                ReadPurpose::Scenario(&self.scenario),
+            )
             .await;
-        read.map_err(|err| {
-            // The cause goes to the server log; the run's log says only that the read failed.
-            tracing::error!(error = %err, "a scenario's secret read failed");
-            "Strongroom could not read secrets for this run; see the server log.".to_owned()
-        })
+        match read {
+            Ok(read) => Ok(Some(read.value)),
+            Err(StoreError::SecretNotFound) => Ok(None),
+            Err(err) => {
+                // The cause goes to the server log; the run's log says only that it failed.
+                tracing::error!(error = %err, "a scenario's secret read failed");
+                Err(
+                    "Strongroom could not read secrets for this run; see the server log."
+                        .to_owned(),
+                )
+            }
+        }
     }
 }
 

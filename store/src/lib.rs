@@ -30,7 +30,9 @@ pub use backend::Database;
 pub use crypto::{MasterKey, SecretValue};
 pub use error::{OpenError, StoreError, fault_reference};
 pub use scenarios::NewRun;
-pub use secrets::{ApplicationRef, NewSecret, SecretChanges, SecretFilter, SecretRef};
+pub use secrets::{
+    ApplicationRef, NewSecret, ReadPurpose, SecretChanges, SecretFilter, SecretRead, SecretRef,
+};
 pub use sessions::{NewSession, Session, SessionLimits};
 pub use sign_in::SignedIn;
 pub use throttle::Throttle;

@@ -17,11 +17,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use super::audit::{Actor, Event, Target};
-use super::secrets::SECRET_COLUMNS;
+use super::secrets::{ReadPurpose, SECRET_COLUMNS, SecretRead};
 use super::{SecretStore, StoreError};
 use shared::model::{ApplicationId, AuditAction, Role, SecretMeta};
 
-use super::crypto::{SecretValue, ValueOpener};
+use super::crypto::ValueOpener;
 
 /// Entries kept at most (of each kind); when full, the cache starts again empty.
 const MAX_ENTRIES: usize = 10_000;
@@ -119,7 +119,8 @@ struct LoadedSecret {
 
 impl SecretStore {
     /// GetSecretValue by application and secret name for the service-account key `key_id`,
-    /// from the cache where it can be (see the module comment). `Ok(None)` means "not answered
+    /// from the cache where it can be (see the module comment): `read_secret` with
+    /// `ReadPurpose::Api`, audited the same way. `Ok(None)` means "not answered
     /// here": unknown names or key, a role that `may_read` refuses, or a change since the
     /// entries were loaded. The caller then takes the ordinary path, which names the problem.
     pub async fn read_secret_cached(
@@ -129,8 +130,7 @@ impl SecretStore {
         may_read: impl FnOnce(Role) -> bool,
         application: &str,
         secret: &str,
-        how: &str,
-    ) -> Result<Option<(SecretMeta, SecretValue)>, StoreError> {
+    ) -> Result<Option<SecretRead>, StoreError> {
         let found = self.cache.lookup(key_id, application, secret);
         let key = match found.role {
             Some(role) => Some((role, found.generation)),
@@ -165,9 +165,13 @@ impl SecretStore {
                 &entry.meta.name,
             ),
         )
-        .with_detail(how);
+        .with_detail(ReadPurpose::Api.audit_detail());
         if self.reads.record_if_current(by, event, generation).await? {
-            Ok(Some((entry.meta.clone(), value)))
+            Ok(Some(SecretRead {
+                application: entry.application,
+                meta: entry.meta.clone(),
+                value,
+            }))
         } else {
             Ok(None)
         }

@@ -52,6 +52,57 @@ pub enum SecretRef<'a> {
     Name(&'a str),
 }
 
+/// Why a value is read. The audit record of the read says it, in the words below.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadPurpose<'a> {
+    /// Shown in the panel (Reveal).
+    Reveal,
+    /// Put on the clipboard from the panel (Copy).
+    Copy,
+    /// Returned by the Management API's GetSecretValue.
+    Api,
+    /// Read by a run of the scenario with this name (`VoxEngine.getSecretValue`).
+    Scenario(&'a str),
+}
+
+impl ReadPurpose<'_> {
+    /// The detail of the read's audit record (the words earlier releases wrote).
+    pub fn audit_detail(self) -> String {
+        match self {
+            ReadPurpose::Reveal => "reveal".to_owned(),
+            ReadPurpose::Copy => "copy".to_owned(),
+            ReadPurpose::Api => "GetSecretValue".to_owned(),
+            ReadPurpose::Scenario(name) => format!("scenario {name}"),
+        }
+    }
+}
+
+/// What a read returns: the secret, its application, and the plaintext.
+#[derive(Debug)]
+pub struct SecretRead {
+    pub application: ApplicationId,
+    pub meta: SecretMeta,
+    pub value: SecretValue,
+}
+
+/// A decrypted row before its record has committed.
+struct OpenedRow {
+    application: ApplicationId,
+    meta: SecretMeta,
+    value: SecretValue,
+    generation: i64,
+}
+
+impl From<OpenedRow> for SecretRead {
+    fn from(row: OpenedRow) -> Self {
+        SecretRead {
+            application: row.application,
+            meta: row.meta,
+            value: row.value,
+        }
+    }
+}
+
 /// A secret's metadata with what it takes to decrypt its value.
 #[derive(sqlx::FromRow)]
 struct ReadRow {
@@ -88,6 +139,12 @@ fn read_query(app: ApplicationRef<'_>, which: SecretRef<'_>) -> QueryBuilder<'st
 pub enum ApplicationRef<'a> {
     Id(ApplicationId),
     Name(&'a str),
+}
+
+impl From<ApplicationId> for ApplicationRef<'_> {
+    fn from(id: ApplicationId) -> Self {
+        ApplicationRef::Id(id)
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -309,65 +366,23 @@ impl SecretStore {
             .ok_or(StoreError::SecretNotFound)
     }
 
-    /// Decrypts one value: the only way a plaintext leaves the store. Every read is audited,
-    /// and the record is committed before the value is returned. `how` says what for
-    /// (`reveal`, `copy`, `GetSecretValue`, a scenario's name).
-    pub async fn read_secret_value(
-        &self,
-        by: &Actor,
-        app: ApplicationId,
-        id: SecretId,
-        how: &str,
-    ) -> Result<SecretValue, StoreError> {
-        let (_, value) = self.read_secret(by, app, SecretRef::Id(id), how).await?;
-        Ok(value)
-    }
-
-    /// A read by name (a scenario's `getSecretValue`): the value, audited as `read_secret_value`
-    /// does, or `None` when `app` has no secret called `name`.
-    pub async fn read_secret_by_name(
-        &self,
-        by: &Actor,
-        app: ApplicationId,
-        name: &str,
-        how: &str,
-    ) -> Result<Option<SecretValue>, StoreError> {
-        match self.read_secret(by, app, SecretRef::Name(name), how).await {
-            Ok((_, value)) => Ok(Some(value)),
-            Err(StoreError::SecretNotFound) => Ok(None),
-            Err(err) => Err(err),
-        }
-    }
-
-    /// One secret's metadata and value in one query, audited as `read_secret_value` says. The
-    /// record goes through the group-commit queue: it is durable when this returns, and reads
-    /// that arrive together share one transaction.
-    pub async fn read_secret(
-        &self,
-        by: &Actor,
-        app: ApplicationId,
-        which: SecretRef<'_>,
-        how: &str,
-    ) -> Result<(SecretMeta, SecretValue), StoreError> {
-        self.read_secret_in(by, ApplicationRef::Id(app), which, how)
-            .await
-            .map(|(_, meta, value)| (meta, value))
-    }
-
-    /// `read_secret` with the application also given by id or short name, so the Management
-    /// API's usual call (both by name) is one query. `SecretNotFound` when either is unknown.
+    /// Decrypts one value: the only way a plaintext leaves the store (the Management API's
+    /// cached path, `read_secret_cached`, is this read served from memory). Every read is
+    /// audited with its purpose, and the record is committed before the value is returned.
+    /// `SecretNotFound` when the application or the secret is unknown.
     ///
-    /// The row is read outside the write lock, so the record goes through the queue with the
+    /// The record goes through the group-commit queue, so reads that arrive together share one
+    /// transaction. The row is read outside the write lock, so the record carries the
     /// `read_generation` it was read under: if anything changed before the record could commit,
     /// the read is done again (the value returned is the one current when it was audited).
     /// After two such misses the read takes the write lock itself, so it cannot starve.
-    pub async fn read_secret_in(
+    pub async fn read_secret(
         &self,
         by: &Actor,
         app: ApplicationRef<'_>,
         which: SecretRef<'_>,
-        how: &str,
-    ) -> Result<(ApplicationId, SecretMeta, SecretValue), StoreError> {
+        purpose: ReadPurpose<'_>,
+    ) -> Result<SecretRead, StoreError> {
         let app = self.stored_ref(app);
         for _ in 0..2 {
             let row: ReadRow = read_query(app, which)
@@ -375,13 +390,13 @@ impl SecretStore {
                 .fetch_optional(&self.pool)
                 .await?
                 .ok_or(StoreError::SecretNotFound)?;
-            let (app, value, event) = self.open_row(&row, how)?;
+            let (read, event) = self.open_row(row, purpose)?;
             if self
                 .reads
-                .record_if_current(by, event, row.generation)
+                .record_if_current(by, event, read.generation)
                 .await?
             {
-                return Ok((app, row.meta.into(), value));
+                return Ok(read.into());
             }
         }
         let mut tx = self.write_transaction().await?;
@@ -390,18 +405,18 @@ impl SecretStore {
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(StoreError::SecretNotFound)?;
-        let (app, value, event) = self.open_row(&row, how)?;
+        let (read, event) = self.open_row(row, purpose)?;
         audit::record(&mut tx, by, &event).await?;
         tx.commit().await?;
-        Ok((app, row.meta.into(), value))
+        Ok(read.into())
     }
 
     /// Decrypts a read row's value; the audit event the read needs.
     fn open_row(
         &self,
-        row: &ReadRow,
-        how: &str,
-    ) -> Result<(ApplicationId, SecretValue, Event), StoreError> {
+        row: ReadRow,
+        purpose: ReadPurpose<'_>,
+    ) -> Result<(OpenedRow, Event), StoreError> {
         let app = ApplicationId(row.application_id);
         let id = SecretId(row.meta.id);
         let key = self.master.unwrap(app, &row.wrapped_key)?;
@@ -410,8 +425,14 @@ impl SecretStore {
             AuditAction::SecretRead,
             Target::secret(app, &row.application_name, id, &row.meta.name),
         )
-        .with_detail(how);
-        Ok((app, value, event))
+        .with_detail(purpose.audit_detail());
+        let read = OpenedRow {
+            application: app,
+            meta: row.meta.into(),
+            value,
+            generation: row.generation,
+        };
+        Ok((read, event))
     }
 
     /// The id of the secret called `name` in `app`, if there is one.

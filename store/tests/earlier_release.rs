@@ -9,7 +9,10 @@
 use base64::Engine as _;
 use shared::model::SecretId;
 use std::path::Path;
-use store::{Actor, ApplicationRef, Database, MasterKey, SecretFilter, SecretStore, Throttle};
+use store::{
+    Actor, ApplicationRef, Database, MasterKey, ReadPurpose, SecretFilter, SecretRef, SecretStore,
+    Throttle,
+};
 
 const FIXTURE: &str = "tests/fixtures/release-2026-12-01";
 
@@ -64,14 +67,26 @@ async fn a_database_from_the_release_of_2026_12_01_opens_and_reads() {
     assert_eq!(description, "the SIP trunk, renewed");
     let reader = Actor::system("test");
     let value = store
-        .read_secret_value(&reader, calls, sip, "test")
+        .read_secret(
+            &reader,
+            calls.into(),
+            SecretRef::Id(sip),
+            ReadPurpose::Reveal,
+        )
         .await
+        .map(|read| read.value)
         .expect("the value opens with the release's sealing");
     assert_eq!(value.expose(), "s3cr3t-Ünïcode-🔑");
     let (multi, _) = by_name("multi_line");
     let value = store
-        .read_secret_value(&reader, calls, multi, "test")
+        .read_secret(
+            &reader,
+            calls.into(),
+            SecretRef::Id(multi),
+            ReadPurpose::Reveal,
+        )
         .await
+        .map(|read| read.value)
         .expect("value");
     assert_eq!(value.expose(), "line one\nline two\n");
 
@@ -94,10 +109,15 @@ async fn a_database_from_the_release_of_2026_12_01_opens_and_reads() {
         .await
         .expect("billing exists, found by its full name");
     let imported = store
-        .read_secret_by_name(&reader, billing, "stripe_key", "test")
+        .read_secret(
+            &reader,
+            billing.into(),
+            SecretRef::Name("stripe_key"),
+            ReadPurpose::Reveal,
+        )
         .await
-        .expect("read")
-        .expect("stripe_key exists");
+        .expect("stripe_key exists, read by name")
+        .value;
     assert_eq!(imported.expose(), "sk_test_fixture");
 
     let keys = store.list_service_accounts().await.expect("keys");

@@ -102,13 +102,18 @@ pub async fn read_secret_value(
     let caller = super::guard::require(Permission::ReadValues).await?;
     super::no_store();
     super::guard::require_fresh_password(&caller)?;
-    let how = match purpose {
-        ReadPurpose::Reveal => "reveal",
-        ReadPurpose::Copy => "copy",
+    let purpose = match purpose {
+        ReadPurpose::Reveal => store::ReadPurpose::Reveal,
+        ReadPurpose::Copy => store::ReadPurpose::Copy,
     };
-    let value = caller
+    let read = caller
         .store
-        .read_secret_value(&caller.actor, application_id, secret_id, how)
+        .read_secret(
+            &caller.actor,
+            application_id.into(),
+            store::SecretRef::Id(secret_id),
+            purpose,
+        )
         .await?;
-    Ok(value.expose().to_owned())
+    Ok(read.value.expose().to_owned())
 }

@@ -5,8 +5,8 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use shared::model::{ApplicationId, Field, SecretId, SecretMeta, Timestamp};
 use store::{
-    Actor, ApplicationRef, NewSecret, SecretChanges, SecretFilter, SecretRef, SecretStore,
-    SecretValue, Selection, StoreError,
+    Actor, ApplicationRef, NewSecret, ReadPurpose, SecretChanges, SecretFilter, SecretRead,
+    SecretRef, SecretStore, SecretValue, Selection, StoreError,
 };
 
 use super::applications::resolve_for_secrets;
@@ -69,14 +69,14 @@ pub async fn get_secret_value_cached(
     let by = auth::key_actor(&key_id, client_ip);
     let app = store.account().short_application_name(app);
     let may_read = |role: Role| role.allows(Permission::ReadValues);
-    let Some((meta, value)) = store
-        .read_secret_cached(&by, &key_id, may_read, app, secret, "GetSecretValue")
+    let Some(read) = store
+        .read_secret_cached(&by, &key_id, may_read, app, secret)
         .await?
     else {
         return Ok(None);
     };
     auth::note_use(store, &state.tokens, &key_id, auth::now());
-    Ok(Some(with_value(&meta, &value)))
+    Ok(Some(with_value(&read)))
 }
 
 pub async fn get_secret_value(
@@ -96,31 +96,31 @@ pub async fn get_secret_value(
     ) {
         (None, Some(app), None, Some(secret)) => {
             match store
-                .read_secret_in(
+                .read_secret(
                     by,
                     ApplicationRef::Name(app),
                     SecretRef::Name(secret),
-                    "GetSecretValue",
+                    ReadPurpose::Api,
                 )
                 .await
             {
-                Ok((_, meta, value)) => Some((meta, value)),
+                Ok(read) => Some(read),
                 Err(StoreError::SecretNotFound) => None,
                 Err(other) => return Err(other.into()),
             }
         }
         _ => None,
     };
-    let (meta, value) = match fast {
+    let read = match fast {
         Some(found) => found,
         None => read_resolved(store, by, p, id, name).await?,
     };
-    Ok(with_value(&meta, &value))
+    Ok(with_value(&read))
 }
 
 /// GetSecretValue's answer: the listed fields, the value, and the description even when empty.
 /// Serialized straight from the fields (keys in the order a `Value` would have them).
-fn with_value(meta: &SecretMeta, value: &SecretValue) -> Answer {
+fn with_value(SecretRead { meta, value, .. }: &SecretRead) -> Answer {
     #[derive(Serialize)]
     struct Item<'a> {
         #[serde(serialize_with = "as_text")]
@@ -164,7 +164,7 @@ async fn read_resolved(
     p: &Params,
     id: Option<i64>,
     name: Option<&str>,
-) -> Result<(SecretMeta, SecretValue), ApiError> {
+) -> Result<SecretRead, ApiError> {
     let app = resolve_for_secrets(store, p).await?;
     let which = match (id, name) {
         (Some(_), Some(_)) => {
@@ -178,7 +178,7 @@ async fn read_resolved(
         (None, None) => return Err(which_secret()),
     };
     store
-        .read_secret(by, app, which, "GetSecretValue")
+        .read_secret(by, app.into(), which, ReadPurpose::Api)
         .await
         .map_err(|e| match (e, which) {
             (StoreError::SecretNotFound, SecretRef::Id(id)) => {

@@ -4,6 +4,7 @@
 use crate::support::Server;
 use serde_json::json;
 use shared::model::{ApplicationId, SecretId};
+use store::{ReadPurpose, SecretRef};
 
 #[tokio::test]
 async fn server_functions_enforce_the_shared_rules_with_field_errors() {
@@ -115,7 +116,15 @@ async fn editing_replaces_the_value_only_when_one_is_given() {
 
     let store = crate::support::open_store_files(&data).await;
     let by = store::Actor::system("test");
-    let read = |id| store.read_secret_value(&by, ApplicationId(app), SecretId(id), "test");
+    let read = |id| {
+        let read = store.read_secret(
+            &by,
+            ApplicationId(app).into(),
+            SecretRef::Id(SecretId(id)),
+            ReadPurpose::Reveal,
+        );
+        async move { read.await.map(|read| read.value) }
+    };
     assert_eq!(
         read(kept).await.unwrap().expose(),
         "original-kept",

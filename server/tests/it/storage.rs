@@ -5,6 +5,7 @@ use crate::support::{Server, all_file_bytes, contains, open_store_files};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use shared::model::{ApplicationId, SecretId};
+use store::{ReadPurpose, SecretRef};
 
 #[tokio::test]
 async fn stored_values_never_appear_in_plaintext_in_the_database_files() {
@@ -110,7 +111,15 @@ async fn data_survives_a_restart_and_a_crash() {
     let store = open_store_files(&data).await;
     let app = ApplicationId(app);
     let by = store::Actor::system("test");
-    let read = |id| store.read_secret_value(&by, app, SecretId(id), "test");
+    let read = |id| {
+        let read = store.read_secret(
+            &by,
+            app.into(),
+            SecretRef::Id(SecretId(id)),
+            ReadPurpose::Reveal,
+        );
+        async move { read.await.map(|read| read.value) }
+    };
     assert_eq!(read(kept).await.unwrap().expose(), "value-before-restart");
     assert_eq!(
         read(after_crash).await.unwrap().expose(),

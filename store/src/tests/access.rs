@@ -153,7 +153,7 @@ async fn a_users_key_works_only_while_the_user_may_make_it() {
         let mut cached = Vec::new();
         for _ in 0..2 {
             let read = s
-                .read_secret_cached(&by(), &key_id, may_read, "app", "sip", "test")
+                .read_secret_cached(&by(), &key_id, may_read, "app", "sip")
                 .await
                 .unwrap();
             cached.push(read.is_some());

@@ -144,7 +144,15 @@ async fn a_change_and_its_audit_record_commit_together_or_not_at_all() {
     );
     assert!(s.delete_application(&by(), app.id).await.is_err());
     // A value is never handed out without its read on record.
-    let read = s.read_secret_value(&by(), app.id, secret.id, "test").await;
+    let read = s
+        .read_secret(
+            &by(),
+            app.id.into(),
+            SecretRef::Id(secret.id),
+            ReadPurpose::Reveal,
+        )
+        .await
+        .map(|read| read.value);
     assert!(read.is_err(), "a value left the store unaudited");
     assert_eq!(state(s).await, before);
     assert!(
@@ -160,7 +168,15 @@ async fn a_change_and_its_audit_record_commit_together_or_not_at_all() {
         .await
         .expect("drop trigger");
     assert_eq!(audit_count(s).await, records);
-    let value = s.read_secret_value(&by(), app.id, secret.id, "test").await;
+    let value = s
+        .read_secret(
+            &by(),
+            app.id.into(),
+            SecretRef::Id(secret.id),
+            ReadPurpose::Reveal,
+        )
+        .await
+        .map(|read| read.value);
     assert_eq!(value.expect("readable again").expose(), "kept-value");
     assert_eq!(audit_count(s).await, records + 1);
     assert_eq!(

@@ -43,8 +43,9 @@ fn by() -> Actor {
 /// The decrypted value of a secret that must exist.
 async fn value_of(store: &SecretStore, app: ApplicationId, id: SecretId) -> String {
     store
-        .read_secret_value(&by(), app, id, "test")
+        .read_secret(&by(), app.into(), SecretRef::Id(id), ReadPurpose::Reveal)
         .await
+        .map(|read| read.value)
         .unwrap()
         .expose()
         .to_owned()

@@ -31,8 +31,14 @@ async fn concurrent_reads_are_each_audited_before_they_return() {
                 let reader =
                     Actor::user(&format!("reader-{i:02}"), shared::model::Source::Api, None);
                 let value = store
-                    .read_secret_value(&reader, app.id, meta.id, "test")
+                    .read_secret(
+                        &reader,
+                        app.id.into(),
+                        SecretRef::Id(meta.id),
+                        ReadPurpose::Reveal,
+                    )
                     .await
+                    .map(|read| read.value)
                     .unwrap();
                 // Durable before returning: on another connection, the record is visible the
                 // moment the value is.
@@ -80,8 +86,14 @@ async fn identical_concurrent_reads_each_leave_their_own_record() {
             tokio::spawn(async move {
                 let reader = Actor::system("shared");
                 let value = store
-                    .read_secret_value(&reader, app.id, meta.id, "test")
+                    .read_secret(
+                        &reader,
+                        app.id.into(),
+                        SecretRef::Id(meta.id),
+                        ReadPurpose::Reveal,
+                    )
                     .await
+                    .map(|read| read.value)
                     .unwrap();
                 let returned = returned.fetch_add(1, Ordering::SeqCst) + 1;
                 let seen = read_records_of(&store, reader.name()).await;
@@ -143,8 +155,14 @@ async fn a_read_whose_record_cannot_be_written_returns_no_value() {
     // entries, the second is answered from them. Each fails at its record's insert.
     match t
         .store
-        .read_secret_value(&by(), app.id, meta.id, "test")
+        .read_secret(
+            &by(),
+            app.id.into(),
+            SecretRef::Id(meta.id),
+            ReadPurpose::Reveal,
+        )
         .await
+        .map(|read| read.value)
     {
         Ok(_) => panic!("a value left the store without its record"),
         Err(err) => refused(err),
@@ -153,7 +171,7 @@ async fn a_read_whose_record_cannot_be_written_returns_no_value() {
     for _ in 0..2 {
         match t
             .store
-            .read_secret_cached(&by(), &key.key_id, may_read, "app", "guarded", "test")
+            .read_secret_cached(&by(), &key.key_id, may_read, "app", "guarded")
             .await
         {
             Ok(Some(_)) => panic!("a cached value left the store without its record"),
@@ -208,10 +226,10 @@ async fn a_cached_read_gone_stale_is_redone_never_returned() {
         let reader = reader.clone();
         async move {
             store
-                .read_secret_cached(&reader, &key, may_read, "app", name, "test")
+                .read_secret_cached(&reader, &key, may_read, "app", name)
                 .await
                 .unwrap()
-                .map(|(meta, value)| (meta.description, value.expose().to_owned()))
+                .map(|read| (read.meta.description, read.value.expose().to_owned()))
         }
     };
     let records = || async {

@@ -30,8 +30,14 @@ async fn secrets_round_trip_through_the_store() {
     assert_eq!(meta.description.chars().count(), 200);
     let value = t
         .store
-        .read_secret_value(&by(), app.id, meta.id, "test")
+        .read_secret(
+            &by(),
+            app.id.into(),
+            SecretRef::Id(meta.id),
+            ReadPurpose::Reveal,
+        )
         .await
+        .map(|read| read.value)
         .unwrap();
     assert_eq!(value.expose(), "s3cr3t\nline2");
 
@@ -180,7 +186,15 @@ async fn secrets_are_scoped_to_their_application() {
         .await
         .unwrap();
     assert!(matches!(
-        t.store.read_secret_value(&by(), two.id, s.id, "test").await,
+        t.store
+            .read_secret(
+                &by(),
+                two.id.into(),
+                SecretRef::Id(s.id),
+                ReadPurpose::Reveal
+            )
+            .await
+            .map(|read| read.value),
         Err(StoreError::SecretNotFound)
     ));
     assert!(matches!(
@@ -267,14 +281,23 @@ async fn swapped_ciphertexts_fail_to_decrypt() {
     }
     for id in [a.id, b.id] {
         assert!(matches!(
-            t.store.read_secret_value(&by(), app.id, id, "test").await,
+            t.store
+                .read_secret(&by(), app.id.into(), SecretRef::Id(id), ReadPurpose::Reveal)
+                .await
+                .map(|read| read.value),
             Err(StoreError::Crypto(crate::crypto::CryptoError::Open))
         ));
     }
     assert!(matches!(
         t.store
-            .read_secret_value(&by(), app.id, SecretId(999), "test")
-            .await,
+            .read_secret(
+                &by(),
+                app.id.into(),
+                SecretRef::Id(SecretId(999)),
+                ReadPurpose::Reveal
+            )
+            .await
+            .map(|read| read.value),
         Err(StoreError::SecretNotFound)
     ));
 }
