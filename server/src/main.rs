@@ -37,8 +37,7 @@ fn finish(result: anyhow::Result<std::process::ExitCode>) -> std::process::ExitC
     match result {
         Ok(code) => code,
         Err(err) => {
-            // `{:#}` prints the whole cause chain on one line: what failed, then why.
-            eprintln!("strongroom: error: {err:#}");
+            eprintln!("strongroom: error: {}", commands::errors::describe(&err));
             std::process::ExitCode::FAILURE
         }
     }

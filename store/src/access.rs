@@ -9,6 +9,7 @@
 
 use super::audit::{self, Actor, ActorKind, Event, Target};
 use super::crypto::{self, SecretValue};
+use super::error::KeyAction;
 use super::{SecretStore, StoreError, now, parse_role};
 use crate::backend::Conn;
 use shared::model::{AuditAction, Credentials, KeyStop, Role, ServiceAccount, Timestamp};
@@ -118,7 +119,7 @@ async fn key_manager(tx: &mut Conn, by: &Actor) -> Result<Option<(i64, Role)>, S
 fn check_key_role(
     manager: Option<(i64, Role)>,
     key: Role,
-    action: &'static str,
+    action: KeyAction,
 ) -> Result<(), StoreError> {
     match manager {
         Some((_, own)) if !own.may_grant(key) => {
@@ -151,7 +152,7 @@ impl SecretStore {
         let description = normalize_description(description);
         let mut tx = self.write_transaction().await?;
         let manager = key_manager(&mut tx, by).await?;
-        check_key_role(manager, role, "make")?;
+        check_key_role(manager, role, KeyAction::Make)?;
         sqlx::query(
             "INSERT INTO service_accounts \
              (key_id, role, description, public_key, created_at, created_by) \
@@ -210,7 +211,11 @@ impl SecretStore {
                 .fetch_optional(&mut *tx)
                 .await?
                 .ok_or_else(|| StoreError::ServiceAccountNotFound(key_id.to_owned()))?;
-        check_key_role(manager, parse_role(&role, "service_accounts")?, "revoke")?;
+        check_key_role(
+            manager,
+            parse_role(&role, "service_accounts")?,
+            KeyAction::Revoke,
+        )?;
         sqlx::query("DELETE FROM service_accounts WHERE key_id = $1")
             .bind(key_id)
             .execute(&mut *tx)
@@ -299,7 +304,7 @@ impl SecretStore {
         let (key, hash) = crypto::new_api_key();
         let mut tx = self.write_transaction().await?;
         let manager = key_manager(&mut tx, by).await?;
-        check_key_role(manager, Role::Owner, "make")?;
+        check_key_role(manager, Role::Owner, KeyAction::Make)?;
         sqlx::query(
             "INSERT INTO api_keys (id, key_hash, created_at, created_by) VALUES (1, $1, $2, $3) \
              ON CONFLICT (id) DO UPDATE SET key_hash = excluded.key_hash, \

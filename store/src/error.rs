@@ -1,72 +1,71 @@
-//! What can go wrong in the store. User-facing variants carry enough to name the problem;
-//! database and crypto causes are for the server log only (see `app/src/server_fns/errors.rs`).
+//! What can go wrong in the store. The variants carry data (names, ids, roles, seconds), not
+//! sentences: each door words its own messages (the panel in `app/src/server_fns/errors.rs`,
+//! the Management API in `server/src/platform_api/error.rs`, the command line in
+//! `server/src/commands/errors.rs`). `Display` is a terse statement for the server log.
+//! Database and crypto causes are for that log only.
 
 use super::crypto::CryptoError;
 use shared::model::{Field, Role};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("{message}")]
+    /// A rule of `shared::validation` refused the input; `message` is that rule's own wording,
+    /// the same words the browser shows before sending.
+    #[error("invalid {field:?}: {message}")]
     Invalid { field: Field, message: String },
-    #[error("An application named \"{0}\" already exists. Choose another name.")]
+    #[error("duplicate application name {0:?}")]
     DuplicateApplication(String),
-    #[error("A secret named \"{0}\" already exists in this application. Choose another name.")]
+    #[error("duplicate secret name {0:?}")]
     DuplicateSecret(String),
-    #[error("A scenario named \"{0}\" already exists in this application. Choose another name.")]
+    #[error("duplicate scenario name {0:?}")]
     DuplicateScenario(String),
-    #[error("The scenario does not exist.")]
+    #[error("no such scenario")]
     ScenarioNotFound,
-    #[error("The application does not exist.")]
+    #[error("no such application")]
     ApplicationNotFound,
-    #[error("The secret does not exist.")]
+    #[error("no such secret")]
     SecretNotFound,
-    #[error("Nothing to change.")]
+    #[error("nothing to change")]
     NothingToChange,
-    #[error("application_id {0} does not exist")]
+    /// Like `ApplicationNotFound`, for a caller that must name which id it sent.
+    #[error("unknown application id {0}")]
     ApplicationIdUnknown(i64),
-    #[error("no application is named \"{0}\"")]
+    #[error("unknown application name {0:?}")]
     ApplicationNameUnknown(String),
-    #[error("secret_id {0} does not exist in this application")]
+    #[error("unknown secret id {0}")]
     SecretIdUnknown(i64),
-    #[error("no secret is named \"{0}\" in this application")]
+    #[error("unknown secret name {0:?}")]
     SecretNameUnknown(String),
-    #[error("no service-account key has the id \"{0}\"")]
+    #[error("unknown service-account key {0:?}")]
     ServiceAccountNotFound(String),
     /// No one makes or revokes a key above their own role.
-    #[error(
-        "Your role ({own}) may not {action} a key with the {key} role: that takes {key} or higher."
-    )]
+    #[error("role {own} may not {action} a {key} key")]
     KeyRoleAboveOwn {
         own: Role,
         key: Role,
-        action: &'static str,
+        action: KeyAction,
     },
-    #[error("A user named \"{0}\" already exists. Choose another name.")]
+    #[error("duplicate username {0:?}")]
     DuplicateUser(String),
-    #[error("The user does not exist.")]
+    #[error("no such user")]
     UserNotFound,
-    #[error(
-        "This would leave no enabled Owner, and only an Owner can manage users. Make another \
-         user an Owner first."
-    )]
+    /// The change would leave no enabled Owner.
+    #[error("last enabled owner")]
     LastOwner,
-    #[error("The current password is wrong.")]
+    #[error("wrong current password")]
     WrongPassword,
     /// A sign-in with a wrong username or password (which of the two is not said).
-    #[error("Wrong username or password.")]
+    #[error("sign-in failed")]
     SignInFailed,
     /// Too many failed attempts lately: refused without checking the password.
-    #[error(
-        "Too many failed attempts. Wait {} minutes, then try again.",
-        minutes(.retry_after_secs)
-    )]
+    #[error("throttled for {retry_after_secs} s")]
     Throttled { retry_after_secs: i64 },
     /// Every core is busy checking passwords and the queue wait ran out: nothing was checked.
-    #[error("The server is busy checking other passwords. Try again in a few seconds.")]
+    #[error("password checks busy")]
     Busy,
-    #[error("The setup code is wrong or was already used. Use the code in the latest server log.")]
+    #[error("wrong or used setup code")]
     WrongSetupCode,
-    #[error("Setup is done: users exist. Sign in instead.")]
+    #[error("already set up")]
     AlreadySetUp,
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
@@ -76,9 +75,20 @@ pub enum StoreError {
     Crypto(#[from] CryptoError),
 }
 
-/// Whole minutes, rounded up: "wait 0 minutes" would be wrong.
-fn minutes(secs: &i64) -> i64 {
-    (secs + 59) / 60
+/// What a caller tried to do with a service-account key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyAction {
+    Make,
+    Revoke,
+}
+
+impl std::fmt::Display for KeyAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            KeyAction::Make => "make",
+            KeyAction::Revoke => "revoke",
+        })
+    }
 }
 
 impl StoreError {

@@ -5,8 +5,8 @@ use crate::error::PanelError;
 use axum::http::{HeaderValue, StatusCode, header};
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
-use shared::model::Field;
-use store::StoreError;
+use shared::model::{Field, Role};
+use store::{KeyAction, StoreError};
 
 /// When a caller turned away because every core is busy with passwords should come back.
 const BUSY_RETRY_SECS: i64 = 5;
@@ -55,17 +55,24 @@ pub(super) fn fail(status: StatusCode, error: PanelError) -> PanelError {
 fn panel_error(err: StoreError) -> PanelError {
     match err {
         StoreError::Invalid { field, message } => PanelError::Invalid { field, message },
-        StoreError::DuplicateApplication(_) => PanelError::Invalid {
+        StoreError::DuplicateApplication(name) => PanelError::Invalid {
             field: Field::ApplicationName,
-            message: err.to_string(),
+            message: format!(
+                "An application named \"{name}\" already exists. Choose another name."
+            ),
         },
-        StoreError::DuplicateSecret(_) => PanelError::Invalid {
+        StoreError::DuplicateSecret(name) => PanelError::Invalid {
             field: Field::SecretName,
-            message: err.to_string(),
+            message: format!(
+                "A secret named \"{name}\" already exists in this application. Choose another name."
+            ),
         },
-        StoreError::DuplicateScenario(_) => PanelError::Invalid {
+        StoreError::DuplicateScenario(name) => PanelError::Invalid {
             field: Field::ScenarioName,
-            message: err.to_string(),
+            message: format!(
+                "A scenario named \"{name}\" already exists in this application. Choose another \
+                 name."
+            ),
         },
         StoreError::ScenarioNotFound => PanelError::NotFound(
             "This scenario no longer exists; it may have been deleted. Reload the page.".into(),
@@ -94,27 +101,44 @@ fn panel_error(err: StoreError) -> PanelError {
             "This service-account key no longer exists; it may have been revoked. Reload the page."
                 .into(),
         ),
-        StoreError::KeyRoleAboveOwn { .. } => PanelError::Forbidden(err.to_string()),
-        StoreError::DuplicateUser(_) => PanelError::Invalid {
+        StoreError::KeyRoleAboveOwn { own, key, action } => {
+            PanelError::Forbidden(key_role_message(own, key, action))
+        }
+        StoreError::DuplicateUser(name) => PanelError::Invalid {
             field: Field::Username,
-            message: err.to_string(),
+            message: format!("A user named \"{name}\" already exists. Choose another name."),
         },
         StoreError::UserNotFound => {
             PanelError::NotFound("This user no longer exists. Reload the page.".into())
         }
-        StoreError::LastOwner => PanelError::Forbidden(err.to_string()),
+        StoreError::LastOwner => PanelError::Forbidden(
+            "This would leave no enabled Owner, and only an Owner can manage users. Make another \
+             user an Owner first."
+                .into(),
+        ),
         StoreError::WrongPassword => PanelError::Invalid {
             field: Field::Password,
-            message: err.to_string(),
+            message: "The current password is wrong.".into(),
         },
         StoreError::WrongSetupCode => PanelError::Invalid {
             field: Field::SetupCode,
-            message: err.to_string(),
+            message: "The setup code is wrong or was already used. Use the code in the latest \
+                      server log."
+                .into(),
         },
-        StoreError::AlreadySetUp => PanelError::Forbidden(err.to_string()),
+        StoreError::AlreadySetUp => {
+            PanelError::Forbidden("Setup is done: users exist. Sign in instead.".into())
+        }
         StoreError::SignInFailed => PanelError::SignInFailed,
+        StoreError::Throttled { retry_after_secs } => PanelError::Throttled(format!(
+            "Too many failed attempts. Wait {} minutes, then try again.",
+            // Whole minutes, rounded up: "wait 0 minutes" would be wrong.
+            (retry_after_secs + 59) / 60
+        )),
         // A busy server is told apart by its status (503, see `From<StoreError>`).
-        StoreError::Throttled { .. } | StoreError::Busy => PanelError::Throttled(err.to_string()),
+        StoreError::Busy => PanelError::Throttled(
+            "The server is busy checking other passwords. Try again in a few seconds.".into(),
+        ),
         StoreError::Database(_) | StoreError::Crypto(_) | StoreError::Corrupt(_) => internal(&err),
     }
 }
@@ -124,6 +148,13 @@ pub(super) fn internal(cause: &dyn std::fmt::Display) -> PanelError {
     let reference = store::fault_reference();
     tracing::error!(reference = %reference, error = %cause, "panel request failed");
     PanelError::Internal(reference)
+}
+
+/// Why a key was refused: the caller's role is below the key's.
+pub(super) fn key_role_message(own: Role, key: Role, action: KeyAction) -> String {
+    format!(
+        "Your role ({own}) may not {action} a key with the {key} role: that takes {key} or higher."
+    )
 }
 
 #[cfg(test)]

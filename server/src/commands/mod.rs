@@ -2,6 +2,7 @@
 //! together. Every command that needs the store opens it through `with_store`, which closes it
 //! whatever the command's work returned.
 
+pub mod errors;
 pub mod open_store;
 pub mod scenario;
 pub mod secret;
