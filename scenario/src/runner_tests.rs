@@ -2,7 +2,9 @@
 //! applications, the audit trail of reads, and the record of runs.
 
 use super::{Limits, RunError, ScenarioRunner};
-use shared::model::{ApplicationId, AuditQuery, RUNS_KEPT, RunStatus, ScenarioId, Source};
+use shared::model::{
+    ApplicationId, AuditAction, AuditQuery, RUNS_KEPT, RunStatus, ScenarioId, Source,
+};
 use std::time::Duration;
 use store::{Actor, MasterKey, NewSecret, SecretStore, SecretValue};
 
@@ -47,7 +49,7 @@ fn bob() -> Actor {
 async fn reads(store: &SecretStore) -> Vec<shared::model::AuditEntry> {
     store
         .audit_page(&AuditQuery {
-            action: Some("secret.read".into()),
+            action: Some(AuditAction::SecretRead),
             ..AuditQuery::default()
         })
         .await
@@ -120,7 +122,7 @@ async fn each_read_is_audited_as_the_scenario() {
     let reads = f
         .store
         .audit_page(&AuditQuery {
-            action: Some("secret.read".into()),
+            action: Some(AuditAction::SecretRead),
             ..AuditQuery::default()
         })
         .await
@@ -139,7 +141,7 @@ async fn each_read_is_audited_as_the_scenario() {
     let runs = f
         .store
         .audit_page(&AuditQuery {
-            action: Some("scenario.run".into()),
+            action: Some(AuditAction::ScenarioRun),
             ..AuditQuery::default()
         })
         .await

@@ -355,19 +355,19 @@ impl SecretStore {
         if let Some(actor) = text(&query.actor) {
             sql.push(" AND actor = ").push_bind(actor);
         }
-        if let Some(action) = text(&query.action) {
+        if let Some(action) = query.action {
             // Implies the condition of the partial index on actions, so SQLite may use it
             // (reads, left out of it, are found fastest by scanning the newest rows).
-            if action != AuditAction::SecretRead.as_str() {
+            if action != AuditAction::SecretRead {
                 sql.push(" AND action <> 'secret.read'");
             }
-            sql.push(" AND action = ").push_bind(action);
+            sql.push(" AND action = ").push_bind(action.as_str());
         }
         if let Some(since) = query.since {
-            sql.push(" AND at >= ").push_bind(since);
+            sql.push(" AND at >= ").push_bind(since.0);
         }
         if let Some(until) = query.until {
-            sql.push(" AND at <= ").push_bind(until);
+            sql.push(" AND at <= ").push_bind(until.0);
         }
         if let Some(before) = query.before {
             sql.push(" AND id < ").push_bind(before);

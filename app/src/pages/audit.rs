@@ -21,14 +21,13 @@ fn query_from(params: &ParamsMap) -> AuditQuery {
         application: text("application"),
         secret: text("secret"),
         actor: text("actor"),
-        action: text("action"),
-        since: text("from")
-            .and_then(|d| Timestamp::from_date(&d))
-            .map(|t| t.0),
+        // An action the URL names that does not exist selects "Any", as the form shows it.
+        action: text("action").and_then(|a| AuditAction::parse(&a)),
+        since: text("from").and_then(|d| Timestamp::from_date(&d)),
         // The whole "to" day is included.
         until: text("to")
             .and_then(|d| Timestamp::from_date(&d))
-            .map(|t| t.0 + 86_399),
+            .map(|t| Timestamp(t.0 + 86_399)),
         before: text("before").and_then(|b| b.parse().ok()),
         limit: None,
     }
@@ -55,21 +54,7 @@ fn audit_url(values: &[(&str, String)], before: Option<i64>) -> String {
 pub fn AuditPage() -> impl IntoView {
     let params = use_query_map();
     let query = Memo::new(move |_| query_from(&params.read()));
-    let page = Resource::new(
-        move || query.get(),
-        |q| {
-            audit_log(
-                q.application,
-                q.secret,
-                q.actor,
-                q.action,
-                q.since,
-                q.until,
-                q.before,
-                q.limit,
-            )
-        },
-    );
+    let page = Resource::new(move || query.get(), audit_log);
     let navigate = use_navigate();
     let field =
         |key: &'static str| RwSignal::new(params.read_untracked().get(key).unwrap_or_default());

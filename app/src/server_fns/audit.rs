@@ -1,37 +1,15 @@
-// One optional argument per filter; the server macro copies them into generated functions.
-#![allow(clippy::too_many_arguments)]
-
 use leptos::prelude::*;
 
 use crate::auth::PanelClient;
 use crate::error::PanelError;
-use shared::model::AuditPage;
 #[cfg(feature = "ssr")]
-use shared::model::{AuditQuery, Permission};
+use shared::model::Permission;
+use shared::model::{AuditPage, AuditQuery};
 
-/// One page of the audit log, newest first. Every filter is optional (see `AuditQuery`);
-/// they are separate arguments so an unfiltered call needs none.
+/// One page of the audit log, newest first. Every filter of `query` is optional; on the wire
+/// they are `query[actor]=…` and so on, and a call without any returns the newest records.
 #[server(endpoint = "audit_log", client = PanelClient)]
-pub async fn audit_log(
-    application: Option<String>,
-    secret: Option<String>,
-    actor: Option<String>,
-    action: Option<String>,
-    since: Option<i64>,
-    until: Option<i64>,
-    before: Option<i64>,
-    limit: Option<i64>,
-) -> Result<AuditPage, PanelError> {
+pub async fn audit_log(#[server(default)] query: AuditQuery) -> Result<AuditPage, PanelError> {
     let caller = super::guard::require(Permission::ManageAccess).await?;
-    let query = AuditQuery {
-        application,
-        secret,
-        actor,
-        action,
-        since,
-        until,
-        before,
-        limit,
-    };
     Ok(caller.store.audit_page(&query).await?)
 }

@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// What happened. The stored form (`as_str`) is stable: filters and old records depend on it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// It is also the serialized form, so a query names an action as the records do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AuditAction {
     SignIn,
     SignOut,
@@ -108,6 +109,21 @@ impl fmt::Display for AuditAction {
     }
 }
 
+impl Serialize for AuditAction {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for AuditAction {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let stored = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        AuditAction::parse(&stored).ok_or_else(|| {
+            serde::de::Error::custom(format_args!("there is no audit action called {stored:?}"))
+        })
+    }
+}
+
 /// Through which door a request came.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Source {
@@ -172,10 +188,10 @@ pub struct AuditQuery {
     pub application: Option<String>,
     pub secret: Option<String>,
     pub actor: Option<String>,
-    pub action: Option<String>,
-    /// Inclusive bounds, Unix seconds.
-    pub since: Option<i64>,
-    pub until: Option<i64>,
+    pub action: Option<AuditAction>,
+    /// Inclusive bounds.
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
     /// Keyset paging: only records older than this id (the last id of the previous page).
     pub before: Option<i64>,
     pub limit: Option<i64>,

@@ -298,7 +298,7 @@ async fn the_audit_queries_use_their_indexes() {
         }
     };
     let filtered = |action: &str| shared::model::AuditQuery {
-        action: Some(action.to_owned()),
+        action: AuditAction::parse(action),
         ..Default::default()
     };
     let page = |action: &str| {

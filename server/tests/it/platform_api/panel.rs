@@ -172,7 +172,10 @@ async fn cached_value_reads_see_changes_and_revocations_at_once() {
     let audit = server
         .call(
             "audit_log",
-            &[("action", "secret.read"), ("actor", &dev.key_id)],
+            &[
+                ("query[action]", "secret.read"),
+                ("query[actor]", &dev.key_id),
+            ],
         )
         .await
         .expect("audit_log");
