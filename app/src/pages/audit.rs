@@ -15,14 +15,19 @@ use shared::model::{AuditAction, AuditEntry, AuditPage, AuditQuery, Permission, 
 
 const FILTERS: [&str; 6] = ["application", "secret", "actor", "action", "from", "to"];
 
-fn query_from(params: &ParamsMap) -> AuditQuery {
+/// The query the URL asks for; `None` when it names an action that does not exist, which no
+/// record can match.
+fn query_from(params: &ParamsMap) -> Option<AuditQuery> {
     let text = |key: &str| params.get(key).filter(|v| !v.trim().is_empty());
-    AuditQuery {
+    let action = match text("action") {
+        Some(action) => Some(AuditAction::parse(action.trim())?),
+        None => None,
+    };
+    Some(AuditQuery {
         application: text("application"),
         secret: text("secret"),
         actor: text("actor"),
-        // An action the URL names that does not exist selects "Any", as the form shows it.
-        action: text("action").and_then(|a| AuditAction::parse(&a)),
+        action,
         since: text("from").and_then(|d| Timestamp::from_date(&d)),
         // The whole "to" day is included.
         until: text("to")
@@ -30,7 +35,7 @@ fn query_from(params: &ParamsMap) -> AuditQuery {
             .map(|t| Timestamp(t.0 + 86_399)),
         before: text("before").and_then(|b| b.parse().ok()),
         limit: None,
-    }
+    })
 }
 
 /// `/audit?...` with the given filter values (empty ones left out) and page.
@@ -54,7 +59,18 @@ fn audit_url(values: &[(&str, String)], before: Option<i64>) -> String {
 pub fn AuditPage() -> impl IntoView {
     let params = use_query_map();
     let query = Memo::new(move |_| query_from(&params.read()));
-    let page = Resource::new(move || query.get(), audit_log);
+    let page = Resource::new(
+        move || query.get(),
+        |query| async move {
+            match query {
+                Some(query) => audit_log(query).await,
+                None => Ok(AuditPage {
+                    items: Vec::new(),
+                    next_before: None,
+                }),
+            }
+        },
+    );
     let navigate = use_navigate();
     let field =
         |key: &'static str| RwSignal::new(params.read_untracked().get(key).unwrap_or_default());
@@ -132,7 +148,7 @@ pub fn AuditPage() -> impl IntoView {
         </Transition>
         <Transition fallback=|| view! { <p class="muted">"Loading the audit log…"</p> }>
             {move || page.get().map(|result| match result {
-                Ok(page) => view! { <AuditTable page=page older=older newest=newest() first=query.get().before.is_none() /> }.into_any(),
+                Ok(page) => view! { <AuditTable page=page older=older newest=newest() first=query.get().is_none_or(|q| q.before.is_none()) /> }.into_any(),
                 Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
             })}
         </Transition>

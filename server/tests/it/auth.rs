@@ -442,7 +442,7 @@ async fn each_role_may_do_exactly_its_share() {
         let credentials = ok(&server, adm, "create_service_account", &args).await;
         assert!(credentials["private_key"].is_string(), "{role}");
     }
-    let page = ok(&server, adm, "audit_log", &[("query[limit]", "1")]).await;
+    let page = ok(&server, adm, "audit_log", &[("limit", "1")]).await;
     assert_eq!(page["items"].as_array().map(Vec::len), Some(1));
 
     // A new role applies to a live session at once.
@@ -1080,8 +1080,8 @@ async fn the_audit_page_pages_by_id_and_filters() {
     let mut paged = Vec::new();
     let mut before: Option<String> = None;
     loop {
-        let mut args = vec![("query[limit]", "4")];
-        args.extend(before.as_deref().map(|b| ("query[before]", b)));
+        let mut args = vec![("limit", "4")];
+        args.extend(before.as_deref().map(|b| ("before", b)));
         let page = server.call("audit_log", &args).await.expect("page");
         let items = page["items"].as_array().expect("items").clone();
         let next = page["next_before"].as_i64();
@@ -1128,20 +1128,23 @@ async fn the_audit_page_pages_by_id_and_filters() {
         assert_eq!(got, want, "{args:?}");
         assert_eq!(got.len(), count, "{args:?}");
     }
+    // The filters are typed: an action that does not exist, or a bound that is not a number,
+    // is refused with a message naming it, not taken as "any".
+    for (args, named) in [
+        ([("action", "secret.peek")], "secret.peek"),
+        ([("since", "yesterday")], "yesterday"),
+    ] {
+        let (status, body) = server.call_raw("audit_log", &args).await;
+        assert_eq!(status, 400, "{args:?}: {body}");
+        assert!(body.to_string().contains(named), "{args:?}: {body}");
+    }
     // A filtered page continues with `before` too.
     let page = server
-        .call(
-            "audit_log",
-            &[("query[secret]", "BETA"), ("query[limit]", "2")],
-        )
+        .call("audit_log", &[("secret", "BETA"), ("limit", "2")])
         .await;
     let page = page.expect("page");
     let next = page["next_before"].as_i64().expect("more").to_string();
-    let args = [
-        ("query[secret]", "BETA"),
-        ("query[limit]", "500"),
-        ("query[before]", &next),
-    ];
+    let args = [("secret", "BETA"), ("limit", "500"), ("before", &next)];
     let rest = server.call("audit_log", &args).await.expect("rest");
     let mut joined = page["items"].as_array().expect("items").clone();
     joined.extend(rest["items"].as_array().expect("items").iter().cloned());

@@ -59,9 +59,7 @@ async fn reset_password_and_create_from_the_command_line() {
     assert!(err.contains("does not exist"), "{err}");
 
     // The audit log names the command line as the actor.
-    let (status, page) = server
-        .call_raw("audit_log", &[("query[actor]", "cli")])
-        .await;
+    let (status, page) = server.call_raw("audit_log", &[("actor", "cli")]).await;
     assert_eq!(status, 200, "{page}");
     let actions: Vec<&str> = page["items"]
         .as_array()

@@ -190,11 +190,47 @@ pub struct AuditQuery {
     pub actor: Option<String>,
     pub action: Option<AuditAction>,
     /// Inclusive bounds.
+    #[serde(default, deserialize_with = "number_or_text::timestamp")]
     pub since: Option<Timestamp>,
+    #[serde(default, deserialize_with = "number_or_text::timestamp")]
     pub until: Option<Timestamp>,
     /// Keyset paging: only records older than this id (the last id of the previous page).
+    #[serde(default, deserialize_with = "number_or_text::int")]
     pub before: Option<i64>,
+    #[serde(default, deserialize_with = "number_or_text::int")]
     pub limit: Option<i64>,
+}
+
+/// The query's numbers from a number or from its text. A form sends every value as text, and
+/// when the query is flattened into a server function's arguments, serde hands the fields over
+/// as text without saying which are numbers. Empty text is no value.
+mod number_or_text {
+    use super::Timestamp;
+    use serde::{Deserialize, Deserializer, de};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Number(i64),
+        Text(String),
+    }
+
+    pub fn int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        match Option::<Raw>::deserialize(d)? {
+            None => Ok(None),
+            Some(Raw::Number(n)) => Ok(Some(n)),
+            Some(Raw::Text(text)) if text.trim().is_empty() => Ok(None),
+            Some(Raw::Text(text)) => text
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| de::Error::custom(format_args!("{text:?} is not a whole number"))),
+        }
+    }
+
+    pub fn timestamp<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+        Ok(int(d)?.map(Timestamp))
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -172,10 +172,7 @@ async fn cached_value_reads_see_changes_and_revocations_at_once() {
     let audit = server
         .call(
             "audit_log",
-            &[
-                ("query[action]", "secret.read"),
-                ("query[actor]", &dev.key_id),
-            ],
+            &[("action", "secret.read"), ("actor", &dev.key_id)],
         )
         .await
         .expect("audit_log");

@@ -425,21 +425,16 @@ impl Server {
     }
 }
 
-/// The audit records matching `filters` (fields of `AuditQuery`), newest first, as the Owner
-/// reads them.
+/// The audit records matching `filters`, newest first, as the Owner reads them.
 pub async fn audit_records(server: &Server, filters: &[(&str, &str)]) -> Vec<Value> {
     let mut records = Vec::new();
     let mut before: Option<String> = None;
     loop {
-        let mut args: Vec<(String, &str)> = filters
-            .iter()
-            .map(|(field, value)| (format!("query[{field}]"), *value))
-            .collect();
-        args.push(("query[limit]".into(), "500"));
+        let mut args = filters.to_vec();
+        args.push(("limit", "500"));
         if let Some(before) = &before {
-            args.push(("query[before]".into(), before));
+            args.push(("before", before));
         }
-        let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (k.as_str(), *v)).collect();
         let page = server.call("audit_log", &args).await.expect("audit_log");
         records.extend(page["items"].as_array().expect("items").iter().cloned());
         match page["next_before"].as_i64() {

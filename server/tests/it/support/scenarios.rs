@@ -42,10 +42,7 @@ pub fn log_texts(run: &Value) -> Vec<String> {
 /// The value reads in the audit log, newest first.
 pub async fn reads(server: &Server) -> Vec<Value> {
     let page = server
-        .call(
-            "audit_log",
-            &[("query[action]", "secret.read"), ("query[limit]", "500")],
-        )
+        .call("audit_log", &[("action", "secret.read"), ("limit", "500")])
         .await
         .expect("audit_log");
     page["items"].as_array().expect("items").clone()
