@@ -1,6 +1,6 @@
 //! The parent's side of the worker protocol against workers that misbehave: small shell
 //! scripts standing in for a worker whose sandbox was escaped. The real worker's confinement
-//! is tested with the server binary (`server/tests/scenario_worker.rs`).
+//! is tested with the server binary (`server/tests/it/scenario_worker.rs`).
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

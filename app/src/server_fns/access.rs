@@ -45,14 +45,12 @@ pub async fn revoke_service_account(key_id: String) -> Result<(), PanelError> {
         .revoke_service_account(&caller.actor, &key_id)
         .await
     {
-        Err(err @ store::StoreError::KeyRoleAboveOwn { own, key, action }) => {
-            Err(super::guard::deny(
-                &caller,
-                err.to_string(),
-                super::errors::key_role_message(own, key, action),
-            )
-            .await)
-        }
+        Err(store::StoreError::KeyRoleAboveOwn { own, key, action }) => Err(super::guard::deny(
+            &caller,
+            format!("role {own} may not {action} a {key} key"),
+            super::errors::key_role_message(own, key, action),
+        )
+        .await),
         other => Ok(other?),
     }
 }

@@ -1,6 +1,6 @@
 //! How the command line words the store's errors. The store's errors carry data; the panel and
-//! the Management API word them for their callers, and this is the terminal's version: what
-//! went wrong, named, and what to do when there is something to do.
+//! the Management API word them for their callers, and this is the terminal's version (for
+//! now the same sentences the command line printed when the store worded them itself).
 
 use scenario::RunError;
 use store::StoreError;
@@ -17,10 +17,10 @@ pub fn describe(err: &anyhow::Error) -> String {
                 _ => None,
             }
         });
-        match store_error {
-            Some(store_error) => {
-                parts.push(store_message(store_error));
-                // The store's own causes are in its message already.
+        match store_error.and_then(store_message) {
+            Some(message) => {
+                parts.push(message);
+                // A store error of the caller's making has no cause worth printing.
                 break;
             }
             None => parts.push(cause.to_string()),
@@ -29,48 +29,63 @@ pub fn describe(err: &anyhow::Error) -> String {
     parts.join(": ")
 }
 
-fn store_message(err: &StoreError) -> String {
-    match err {
+/// The terminal's words for a store error the caller can act on (the words the command line
+/// has always printed); `None` for a fault, whose own statement and causes are printed as
+/// they are.
+fn store_message(err: &StoreError) -> Option<String> {
+    Some(match err {
         StoreError::Invalid { message, .. } => message.clone(),
         StoreError::DuplicateApplication(name) => {
-            format!("an application named {name:?} already exists")
+            format!("An application named \"{name}\" already exists. Choose another name.")
         }
-        StoreError::DuplicateSecret(name) => {
-            format!("a secret named {name:?} already exists in this application")
+        StoreError::DuplicateSecret(name) => format!(
+            "A secret named \"{name}\" already exists in this application. Choose another name."
+        ),
+        StoreError::DuplicateScenario(name) => format!(
+            "A scenario named \"{name}\" already exists in this application. Choose another name."
+        ),
+        StoreError::ScenarioNotFound => "The scenario does not exist.".into(),
+        StoreError::ApplicationNotFound => "The application does not exist.".into(),
+        StoreError::SecretNotFound => "The secret does not exist.".into(),
+        StoreError::NothingToChange => "Nothing to change.".into(),
+        StoreError::ApplicationIdUnknown(id) => format!("application_id {id} does not exist"),
+        StoreError::ApplicationNameUnknown(name) => format!("no application is named \"{name}\""),
+        StoreError::SecretIdUnknown(id) => {
+            format!("secret_id {id} does not exist in this application")
         }
-        StoreError::DuplicateScenario(name) => {
-            format!("a scenario named {name:?} already exists in this application")
+        StoreError::SecretNameUnknown(name) => {
+            format!("no secret is named \"{name}\" in this application")
         }
-        StoreError::ScenarioNotFound => "the scenario does not exist".into(),
-        StoreError::ApplicationNotFound => "the application does not exist".into(),
-        StoreError::SecretNotFound => "the secret does not exist".into(),
-        StoreError::NothingToChange => "nothing to change".into(),
-        StoreError::ApplicationIdUnknown(id) => format!("application {id} does not exist"),
-        StoreError::ApplicationNameUnknown(name) => format!("no application is named {name:?}"),
-        StoreError::SecretIdUnknown(id) => format!("secret {id} does not exist"),
-        StoreError::SecretNameUnknown(name) => format!("no secret is named {name:?}"),
         StoreError::ServiceAccountNotFound(key) => {
-            format!("no service-account key has the id {key:?} (see `service-account list`)")
+            format!("no service-account key has the id \"{key}\"")
         }
-        StoreError::KeyRoleAboveOwn { own, key, action } => {
-            format!("a user with the {own} role may not {action} a key with the {key} role")
+        StoreError::KeyRoleAboveOwn { own, key, action } => format!(
+            "Your role ({own}) may not {action} a key with the {key} role: that takes {key} or \
+             higher."
+        ),
+        StoreError::DuplicateUser(name) => {
+            format!("A user named \"{name}\" already exists. Choose another name.")
         }
-        StoreError::DuplicateUser(name) => format!("a user named {name:?} already exists"),
-        StoreError::UserNotFound => "the user does not exist (see `user list`)".into(),
-        StoreError::LastOwner => {
-            "this would leave no enabled Owner; make another user an Owner first".into()
+        StoreError::UserNotFound => "The user does not exist.".into(),
+        StoreError::LastOwner => "This would leave no enabled Owner, and only an Owner can \
+                                  manage users. Make another user an Owner first."
+            .into(),
+        StoreError::WrongPassword => "The current password is wrong.".into(),
+        StoreError::SignInFailed => "Wrong username or password.".into(),
+        StoreError::Throttled { retry_after_secs } => format!(
+            "Too many failed attempts. Wait {} minutes, then try again.",
+            // Whole minutes, rounded up: "wait 0 minutes" would be wrong.
+            (retry_after_secs + 59) / 60
+        ),
+        StoreError::Busy => {
+            "The server is busy checking other passwords. Try again in a few seconds.".into()
         }
-        StoreError::WrongPassword => "the current password is wrong".into(),
-        StoreError::SignInFailed => "wrong username or password".into(),
-        StoreError::Throttled { retry_after_secs } => {
-            format!("too many failed attempts; try again in {retry_after_secs} s")
-        }
-        StoreError::Busy => "the password checks are busy; try again in a few seconds".into(),
-        StoreError::WrongSetupCode => "the setup code is wrong or was already used".into(),
-        StoreError::AlreadySetUp => "setup is done: users exist".into(),
-        // Faults: the store's terse statement with its cause is what an operator needs here.
-        StoreError::Corrupt(_) | StoreError::Database(_) | StoreError::Crypto(_) => err.to_string(),
-    }
+        StoreError::WrongSetupCode => "The setup code is wrong or was already used. Use the \
+                                       code in the latest server log."
+            .into(),
+        StoreError::AlreadySetUp => "Setup is done: users exist. Sign in instead.".into(),
+        StoreError::Corrupt(_) | StoreError::Database(_) | StoreError::Crypto(_) => return None,
+    })
 }
 
 #[cfg(test)]
@@ -85,10 +100,10 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             describe(&err),
-            "cannot reset the password of \"nobody\": the user does not exist (see `user list`)"
+            "cannot reset the password of \"nobody\": The user does not exist."
         );
         let run = anyhow::Error::from(RunError::Store(StoreError::ScenarioNotFound));
-        assert_eq!(describe(&run), "the scenario does not exist");
+        assert_eq!(describe(&run), "The scenario does not exist.");
         let plain = anyhow::anyhow!("no application is named \"x\"").context("cannot list");
         assert_eq!(
             describe(&plain),
