@@ -16,6 +16,12 @@ CARGO_DENY_VERSION := 0.20.2
 BINARYEN_VERSION := 132.0.0
 WASM_BINDGEN_VERSION = $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"/\1/p;}' Cargo.lock)
 RELEASE_BIN := target/release/strongroom
+# Says what each long step is, about how long it takes, and how long it took.
+STEP := $(CURDIR)/scripts/step
+# cargo-leptos's own release profile asks for fat LTO in one codegen unit: most of a fresh
+# `make run` went into linking it. Installed with full optimisation but without LTO it builds
+# in about half the time and runs as fast (docs/toolchain.md has the measurements).
+TOOL_PROFILE := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
 INTEROP_VENV := $(TOOLS)/interop-venv
 # apt-get needs root; a developer's account gets sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -29,7 +35,8 @@ run: build
 ## build: release build of the server and the optimised wasm bundle, with content-hashed
 ## asset names and .br/.gz copies of each asset
 build: tools
-	cargo leptos build --release --precompress --split
+	@$(STEP) "Building Strongroom (release)" "about 12 minutes the first time on 2 cores, a few after a change" \
+		cargo leptos build --release --precompress --split
 
 ## test: Rust unit and integration tests, the Playwright suite and the official Python client,
 ## both against the release build
@@ -62,8 +69,8 @@ lint: tools deny-tools
 ## deny-tools: cargo-deny (about 5 minutes on 2 cores, once)
 deny-tools:
 	@if [ "$$(cargo deny --version 2>/dev/null)" != "cargo-deny $(CARGO_DENY_VERSION)" ]; then \
-		echo "Installing cargo-deny $(CARGO_DENY_VERSION) (about 5 minutes on 2 cores, once)"; \
-		cargo install cargo-deny --version $(CARGO_DENY_VERSION) --locked; \
+		$(STEP) "Installing cargo-deny $(CARGO_DENY_VERSION)" "about 5 minutes on 2 cores, once" \
+			cargo install cargo-deny --version $(CARGO_DENY_VERSION) --locked; \
 	fi
 
 fmt:
@@ -73,17 +80,17 @@ fmt:
 tools:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 	@if [ "$$(cargo leptos --version 2>/dev/null)" != "cargo-leptos $(CARGO_LEPTOS_VERSION)" ]; then \
-		echo "Installing cargo-leptos $(CARGO_LEPTOS_VERSION) (about 20 minutes on 2 cores, once)"; \
-		cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked; \
+		$(STEP) "Installing cargo-leptos $(CARGO_LEPTOS_VERSION)" "about 12 minutes on 2 cores, once" \
+			env $(TOOL_PROFILE) cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked; \
 	fi
 	@if [ "$$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $(WASM_BINDGEN_VERSION)" ]; then \
-		echo "Installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) to match Cargo.lock"; \
-		cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force; \
+		$(STEP) "Installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) to match Cargo.lock" "about 5 minutes, once" \
+			cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force; \
 	fi
 	@command -v npm >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y nodejs npm; }
 	@if [ "$$(wasm-opt --version 2>/dev/null | grep -o 'version [0-9]*')" != "version $(firstword $(subst ., ,$(BINARYEN_VERSION)))" ]; then \
-		echo "Installing wasm-opt (npm binaryen $(BINARYEN_VERSION); Debian's binaryen breaks the wasm)"; \
-		npm install --prefix $(TOOLS) --no-save --no-audit --no-fund binaryen@$(BINARYEN_VERSION); \
+		$(STEP) "Installing wasm-opt (npm binaryen $(BINARYEN_VERSION); Debian's binaryen breaks the wasm)" "under a minute" \
+			npm install --prefix $(TOOLS) --no-save --no-audit --no-fund binaryen@$(BINARYEN_VERSION); \
 	fi
 
 ## test-tools: Debian's Chromium and the end2end npm packages
