@@ -13,6 +13,7 @@ next to it; the panel is not measured here, so --site-root only has to exist).
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -35,8 +36,10 @@ def main():
                 bench.start()
             rows = measure(benches, args)
         finally:
-            for bench in benches.values():
+            for name, bench in benches.items():
                 bench.stop()
+                # Kept, so a failed figure can be explained after the temporary folder is gone.
+                shutil.copy(bench.log.name, ROOT / "target" / f"bench-compare-{name}.log")
     (ROOT / "target" / "bench-compare.json").write_text(json.dumps(rows, indent=2))
     found = problems(rows)
     print(render(rows, args, found))
