@@ -18,10 +18,9 @@ WASM_BINDGEN_VERSION = $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version =
 RELEASE_BIN := target/release/strongroom
 # Says what each long step is, about how long it takes, and how long it took.
 STEP := $(CURDIR)/scripts/step
-# cargo-leptos's own release profile asks for fat LTO in one codegen unit: most of a fresh
-# `make run` went into linking it. Installed with full optimisation but without LTO it builds
-# in about half the time and runs as fast (docs/toolchain.md has the measurements).
-TOOL_PROFILE := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
+# Compiling cargo-leptos is most of a fresh `make run`. At opt-level 1 it installed here in
+# 21 minutes; with full optimisation and no LTO, 22.5 (docs/toolchain.md has the figures).
+TOOL_PROFILE := CARGO_PROFILE_RELEASE_OPT_LEVEL=1
 INTEROP_VENV := $(TOOLS)/interop-venv
 # apt-get needs root; a developer's account gets sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -35,7 +34,7 @@ run: build
 ## build: release build of the server and the optimised wasm bundle, with content-hashed
 ## asset names and .br/.gz copies of each asset
 build: tools
-	@$(STEP) "Building Strongroom (release)" "about 12 minutes the first time on 2 cores, a few after a change" \
+	@$(STEP) "Building Strongroom (release)" "the longest step the first time; a few minutes after a change" \
 		cargo leptos build --release --precompress --split
 
 ## test: Rust unit and integration tests, the Playwright suite and the official Python client,
@@ -80,7 +79,7 @@ fmt:
 tools:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 	@if [ "$$(cargo leptos --version 2>/dev/null)" != "cargo-leptos $(CARGO_LEPTOS_VERSION)" ]; then \
-		$(STEP) "Installing cargo-leptos $(CARGO_LEPTOS_VERSION)" "about 12 minutes on 2 cores, once" \
+		$(STEP) "Installing cargo-leptos $(CARGO_LEPTOS_VERSION)" "about 20 minutes on 2 cores, once" \
 			env $(TOOL_PROFILE) cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked; \
 	fi
 	@if [ "$$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $(WASM_BINDGEN_VERSION)" ]; then \

@@ -7,6 +7,11 @@ after / before.
     .tools/interop-venv/bin/python bench/compare.py --before /tmp/old/strongroom \
         --after target/release/strongroom
 
+Build the older binary in its own clone with its own target directory. Two worktrees that
+share one CARGO_TARGET_DIR share artifacts too (cargo hashes path dependencies relative to the
+workspace, and judges freshness by mtimes), so one tree's build can silently contain the other
+tree's code: it happened here.
+
 Each build runs from its own data directory (a binary finds its assets through the hash.txt
 next to it; the panel is not measured here, so --site-root only has to exist).
 """
