@@ -1,5 +1,5 @@
 //! The server's integration tests, one binary with a module per subject: a real `strongroom`
-//! process over HTTP (`support` starts it), except `in_process`, which drives the router
+//! process over HTTP (`support` starts it), except `in_process/`, which drives the router
 //! without a socket. One binary links once and shares one copy of `support`.
 
 mod auth;
