@@ -1,7 +1,7 @@
 //! The `strongroom` server, as a library for its binary (`main.rs`) and for tests: `cli` is the
 //! command line, `commands/` holds one file per subcommand, `http/` the router and its layers,
 //! `platform_api/` the Management API. Integration tests drive `http::router` in process
-//! (`tests/it/in_process.rs`) or start the real binary (the other modules of `tests/it/`).
+//! (`tests/it/in_process/`) or start the real binary (the other modules of `tests/it/`).
 // Leptos view types nest deeply (the scenario editor); the layout query needs more room.
 #![recursion_limit = "256"]
 
