@@ -18,9 +18,15 @@ WASM_BINDGEN_VERSION = $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version =
 RELEASE_BIN := target/release/strongroom
 # Says what each long step is, about how long it takes, and how long it took.
 STEP := $(CURDIR)/scripts/step
-# Compiling cargo-leptos is most of a fresh `make run`. At opt-level 1 it installed here in
-# 21 minutes; with full optimisation and no LTO, 22.5 (docs/toolchain.md has the figures).
-TOOL_PROFILE := CARGO_PROFILE_RELEASE_OPT_LEVEL=1
+# Compiling cargo-leptos is most of a fresh `make run`: about 25 minutes as published. It is
+# installed unoptimised (12 minutes here) except for the compressors it runs on every asset of
+# every build, which cost 24 s more per build unoptimised (docs/toolchain.md has the figures).
+TOOL_PROFILE := CARGO_PROFILE_RELEASE_OPT_LEVEL=0 CARGO_PROFILE_RELEASE_LTO=false \
+	CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
+# Its brotli and gzip (libflate) encoders and what they call into.
+TOOL_HOT_CRATES := brotli brotli-decompressor alloc-no-stdlib alloc-stdlib libflate libflate_lz77 \
+	adler32 crc32fast dary_heap core2 hashbrown
+TOOL_CONFIG := $(foreach crate,$(TOOL_HOT_CRATES),--config profile.release.package.$(crate).opt-level=3)
 INTEROP_VENV := $(TOOLS)/interop-venv
 # apt-get needs root; a developer's account gets sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -79,8 +85,8 @@ fmt:
 tools:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 	@if [ "$$(cargo leptos --version 2>/dev/null)" != "cargo-leptos $(CARGO_LEPTOS_VERSION)" ]; then \
-		$(STEP) "Installing cargo-leptos $(CARGO_LEPTOS_VERSION)" "about 20 minutes on 2 cores, once" \
-			env $(TOOL_PROFILE) cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked; \
+		$(STEP) "Installing cargo-leptos $(CARGO_LEPTOS_VERSION)" "about 12 minutes on 2 cores, once" \
+			env $(TOOL_PROFILE) cargo install $(TOOL_CONFIG) cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked; \
 	fi
 	@if [ "$$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $(WASM_BINDGEN_VERSION)" ]; then \
 		$(STEP) "Installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) to match Cargo.lock" "about 5 minutes, once" \
