@@ -354,18 +354,6 @@ impl SecretStore {
         Ok(deleted.len() as u64)
     }
 
-    /// One secret's metadata.
-    pub async fn get_secret(
-        &self,
-        app: ApplicationId,
-        id: SecretId,
-    ) -> Result<SecretMeta, StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        fetch_meta_optional(&mut conn, app, id)
-            .await?
-            .ok_or(StoreError::SecretNotFound)
-    }
-
     /// Decrypts one value: the only way a plaintext leaves the store (the Management API's
     /// cached path, `read_secret_cached`, is this read served from memory). Every read is
     /// audited with its purpose, and the record is committed before the value is returned.
@@ -435,19 +423,23 @@ impl SecretStore {
         Ok((read, event))
     }
 
-    /// The id of the secret called `name` in `app`, if there is one.
+    /// One secret's metadata, found by id or by exact name: the lookup every door uses.
+    /// `None` when `app` has no such secret; each door words that its own way.
     pub async fn find_secret(
         &self,
         app: ApplicationId,
-        name: &str,
-    ) -> Result<Option<SecretId>, StoreError> {
-        let id: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM secrets WHERE application_id = $1 AND name = $2")
-                .bind(app.0)
-                .bind(name)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(id.map(SecretId))
+        which: SecretRef<'_>,
+    ) -> Result<Option<SecretMeta>, StoreError> {
+        let mut sql = QueryBuilder::<Db>::new(format!(
+            "SELECT {SECRET_COLUMNS} FROM secrets s WHERE s.application_id = "
+        ));
+        sql.push_bind(app.0);
+        match which {
+            SecretRef::Id(id) => sql.push(" AND s.id = ").push_bind(id.0),
+            SecretRef::Name(name) => sql.push(" AND s.name = ").push_bind(name.to_owned()),
+        };
+        let row: Option<SecretRow> = sql.build_query_as().fetch_optional(&self.pool).await?;
+        Ok(row.map(Into::into))
     }
 
     pub(super) async fn require_application(

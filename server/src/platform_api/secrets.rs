@@ -255,25 +255,16 @@ async fn resolve_secret(
     app: ApplicationId,
 ) -> Result<Option<SecretMeta>, ApiError> {
     let by_id = match p.id("secret_id")? {
-        Some(id) => Some(
-            store
-                .get_secret(app, SecretId(id))
-                .await
-                .map_err(|e| match e {
-                    store::StoreError::SecretNotFound => {
-                        ApiError::from(store::StoreError::SecretIdUnknown(id))
-                    }
-                    other => other.into(),
-                })?,
-        ),
+        Some(id) => {
+            let found = store.find_secret(app, SecretRef::Id(SecretId(id))).await?;
+            Some(found.ok_or(StoreError::SecretIdUnknown(id))?)
+        }
         None => None,
     };
     let by_name = match p.text("secret_name") {
         Some(name) => {
-            let id = store.find_secret(app, name).await?.ok_or_else(|| {
-                ApiError::from(store::StoreError::SecretNameUnknown(name.to_owned()))
-            })?;
-            Some(store.get_secret(app, id).await?)
+            let found = store.find_secret(app, SecretRef::Name(name)).await?;
+            Some(found.ok_or_else(|| StoreError::SecretNameUnknown(name.to_owned()))?)
         }
         None => None,
     };

@@ -255,7 +255,12 @@ async fn a_cached_read_gone_stale_is_redone_never_returned() {
     assert_eq!(read(viewer.key_id.clone(), "sip").await, None);
     assert_eq!(records().await, 2);
 
-    let sip = other.find_secret(app.id, "sip").await.unwrap().unwrap();
+    let sip = other
+        .find_secret(app.id, SecretRef::Name("sip"))
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
     other
         .update_secret(
             &by(),

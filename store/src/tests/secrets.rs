@@ -175,6 +175,33 @@ async fn duplicate_and_invalid_names_are_refused_without_changing_anything() {
     ));
 }
 
+/// The one lookup: by id or by exact name, within one application only.
+#[tokio::test]
+async fn find_secret_finds_by_id_or_exact_name_within_its_application() {
+    let t = open_store().await;
+    let one = t.store.create_application(&by(), "one").await.unwrap();
+    let two = t.store.create_application(&by(), "two").await.unwrap();
+    let created = t
+        .store
+        .create_secret(&by(), one.id, secret("sip_password", "v"))
+        .await
+        .unwrap();
+    let find = |app, which| t.store.find_secret(app, which);
+    let by_id = find(one.id, SecretRef::Id(created.id)).await.unwrap();
+    let by_name = find(one.id, SecretRef::Name("sip_password")).await.unwrap();
+    assert_eq!(by_id.as_ref().map(|meta| meta.id), Some(created.id));
+    assert_eq!(by_id, by_name);
+    assert_eq!(by_id.unwrap().name, "sip_password");
+    for (app, which) in [
+        (two.id, SecretRef::Id(created.id)),
+        (two.id, SecretRef::Name("sip_password")),
+        (one.id, SecretRef::Name("SIP_PASSWORD")),
+        (one.id, SecretRef::Id(SecretId(created.id.0 + 1))),
+    ] {
+        assert_eq!(find(app, which).await.unwrap(), None, "{app:?} {which:?}");
+    }
+}
+
 #[tokio::test]
 async fn secrets_are_scoped_to_their_application() {
     let t = open_store().await;
@@ -434,10 +461,11 @@ async fn the_name_index_follows_renames_deletes_and_imports() {
     assert_eq!(names(&page).first(), Some(&"bulk_20"));
     let id = t
         .store
-        .find_secret(app.id, "bulk_07")
+        .find_secret(app.id, SecretRef::Name("bulk_07"))
         .await
         .unwrap()
-        .unwrap();
+        .unwrap()
+        .id;
     assert_eq!(value_of(&t.store, app.id, id).await, "value 7");
 }
 
