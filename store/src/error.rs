@@ -70,9 +70,44 @@ pub enum StoreError {
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(#[from] DatabaseError),
     #[error("crypto error: {0}")]
     Crypto(#[from] CryptoError),
+}
+
+/// A failure of the database itself, opaque to the doors: they log it and report a fault. It
+/// prints the driver's own words, and keeps the driver's type out of the store's API.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct DatabaseError(sqlx::Error);
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        StoreError::Database(DatabaseError(err))
+    }
+}
+
+impl From<sqlx::Error> for OpenError {
+    fn from(err: sqlx::Error) -> Self {
+        OpenError::Database(DatabaseError(err))
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for OpenError {
+    fn from(err: sqlx::migrate::MigrateError) -> Self {
+        OpenError::Migrate(MigrationError(err))
+    }
+}
+
+/// Migrations that could not be applied (the driver's words), opaque like `DatabaseError`.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct MigrationError(sqlx::migrate::MigrateError);
+
+impl DatabaseError {
+    pub(crate) fn new(err: sqlx::Error) -> Self {
+        DatabaseError(err)
+    }
 }
 
 /// What a caller tried to do with a service-account key.
@@ -111,19 +146,16 @@ pub fn fault_reference() -> String {
 pub enum OpenError {
     // The cause is `source`: printed by the caller's error chain, not repeated here.
     #[error("{url:?} is not a valid SQLite URL")]
-    BadUrl { url: String, source: sqlx::Error },
+    BadUrl { url: String, source: DatabaseError },
     #[error("cannot open the database {url}")]
-    Connect { url: String, source: sqlx::Error },
+    Connect { url: String, source: DatabaseError },
     #[error("cannot apply the database migrations: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(MigrationError),
     #[error("database error while checking the master key: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(DatabaseError),
     #[error("cannot use the master key: {0}")]
     Crypto(#[from] CryptoError),
-    #[error(
-        "the master key does not match this database: it is not the key the database was \
-         created with. Start Strongroom with the original key (STRONGROOM_MASTER_KEY or the file \
-         given by --master-key-file). Nothing was changed; secrets cannot be read without that key."
-    )]
+    /// Nothing was changed. The command line says what to do about it.
+    #[error("the master key fails the database's key check")]
     WrongMasterKey,
 }

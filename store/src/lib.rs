@@ -28,7 +28,7 @@ pub use applications::{ApplicationFilter, Selection};
 pub use audit::{Actor, ActorKind, Event, Target};
 pub use backend::Database;
 pub use crypto::{MasterKey, SecretValue};
-pub use error::{KeyAction, OpenError, StoreError, fault_reference};
+pub use error::{DatabaseError, KeyAction, MigrationError, OpenError, StoreError, fault_reference};
 pub use scenarios::NewRun;
 pub use secrets::{
     ApplicationRef, NewSecret, ReadPurpose, SecretChanges, SecretFilter, SecretRead, SecretRef,

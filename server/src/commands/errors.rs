@@ -3,7 +3,12 @@
 //! now the same sentences the command line printed when the store worded them itself).
 
 use scenario::RunError;
-use store::StoreError;
+use store::{OpenError, StoreError};
+
+const WRONG_MASTER_KEY: &str = "the master key does not match this database: it is not the key \
+    the database was created with. Start Strongroom with the original key \
+    (STRONGROOM_MASTER_KEY or the file given by --master-key-file). Nothing was changed; secrets \
+    cannot be read without that key.";
 
 /// The whole error chain on one line (what failed, then why), with each store error in the
 /// command line's words.
@@ -17,7 +22,11 @@ pub fn describe(err: &anyhow::Error) -> String {
                 _ => None,
             }
         });
-        match store_error.and_then(store_message) {
+        let message = match cause.downcast_ref::<OpenError>() {
+            Some(OpenError::WrongMasterKey) => Some(WRONG_MASTER_KEY.to_owned()),
+            _ => store_error.and_then(store_message),
+        };
+        match message {
             Some(message) => {
                 parts.push(message);
                 // A store error of the caller's making has no cause worth printing.
@@ -104,6 +113,8 @@ mod tests {
         );
         let run = anyhow::Error::from(RunError::Store(StoreError::ScenarioNotFound));
         assert_eq!(describe(&run), "The scenario does not exist.");
+        let key = anyhow::Error::from(OpenError::WrongMasterKey).context("cannot open");
+        assert_eq!(describe(&key), format!("cannot open: {WRONG_MASTER_KEY}"));
         let plain = anyhow::anyhow!("no application is named \"x\"").context("cannot list");
         assert_eq!(
             describe(&plain),
