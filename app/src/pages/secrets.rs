@@ -33,6 +33,14 @@ enum Open {
     Delete(SecretMeta),
 }
 
+/// What the page's buttons and rows open: one of the secret dialogs, or the password prompt
+/// a read waits behind (the read runs again once the password is confirmed).
+#[derive(Clone, Copy)]
+struct Dialogs {
+    open: RwSignal<Option<Open>>,
+    step_up: RwSignal<Option<Callback<()>>>,
+}
+
 #[component]
 pub fn SecretsPage() -> impl IntoView {
     let id = use_application_id();
@@ -72,14 +80,16 @@ pub fn SecretsPage() -> impl IntoView {
             );
         }
     });
-    let open = RwSignal::new(None::<Open>);
+    let dialogs = Dialogs {
+        open: RwSignal::new(None),
+        step_up: RwSignal::new(None),
+    };
+    let Dialogs { open, step_up } = dialogs;
     let close = Callback::new(move |()| open.set(None));
     let changed = Callback::new(move |_: SecretMeta| {
         open.set(None);
         reload.update(|n| *n += 1);
     });
-    // A read that needs the password first waits here; it runs again once it is confirmed.
-    let step_up = RwSignal::new(None::<Callback<()>>);
 
     view! {
         <Title text="Secrets" />
@@ -100,7 +110,7 @@ pub fn SecretsPage() -> impl IntoView {
                 secrets
                     .get()
                     .map(|result| match result {
-                        Ok((app, q, page)) => secrets_table(app, q, page, open, step_up),
+                        Ok((app, q, page)) => secrets_table(app, q, page, dialogs),
                         Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
                     })
             }}

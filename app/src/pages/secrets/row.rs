@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::Open;
+use super::{Dialogs, Open};
 use crate::components::ConfirmDialog;
 use crate::error::PanelError;
 use crate::server_fns::{ReadPurpose, delete_secret, read_secret_value};
@@ -14,11 +14,11 @@ use shared::model::{ApplicationId, SecretMeta};
 pub fn SecretRow(
     application_id: ApplicationId,
     secret: SecretMeta,
-    open: RwSignal<Option<Open>>,
-    step_up: RwSignal<Option<Callback<()>>>,
+    dialogs: Dialogs,
     may_read: bool,
     may_write: bool,
 ) -> impl IntoView {
+    let Dialogs { open, step_up } = dialogs;
     let secret_id = secret.id;
     let revealed = RwSignal::new(None::<String>);
     let copied = RwSignal::new(false);

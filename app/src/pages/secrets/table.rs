@@ -5,9 +5,9 @@
 
 use leptos::prelude::*;
 
-use super::Open;
 use super::list_query::ListQuery;
 use super::row::SecretRow;
+use super::{Dialogs, Open};
 use crate::components::can;
 use shared::model::{ApplicationId, Permission, SecretPage};
 
@@ -15,11 +15,10 @@ pub fn secrets_table(
     app: ApplicationId,
     query: ListQuery,
     page: SecretPage,
-    open: RwSignal<Option<Open>>,
-    step_up: RwSignal<Option<Callback<()>>>,
+    dialogs: Dialogs,
 ) -> AnyView {
     if page.total == 0 && query.name_part.trim().is_empty() {
-        return no_secrets_yet(open).into_any();
+        return no_secrets_yet(dialogs.open).into_any();
     }
     if page.items.is_empty() {
         return nothing_on_this_page(app, query, page.total).into_any();
@@ -31,27 +30,33 @@ pub fn secrets_table(
         .items
         .into_iter()
         .map(|secret| {
-            view! { <SecretRow application_id=app secret=secret open=open step_up=step_up may_read=may_read may_write=may_write /> }
+            view! { <SecretRow application_id=app secret=secret dialogs=dialogs may_read=may_read may_write=may_write /> }
         })
         .collect_view();
     view! {
         <div class="table-wrap">
             <table class="data-table">
-                <thead>
-                    <tr>
-                        <th scope="col">"Name"</th>
-                        <th scope="col">"Description"</th>
-                        <th scope="col">"Last read (UTC)"</th>
-                        <th scope="col">"Modified (UTC)"</th>
-                        <th scope="col" class="actions"><span class="visually-hidden">"Actions"</span></th>
-                    </tr>
-                </thead>
+                {table_head()}
                 <tbody>{rows}</tbody>
             </table>
         </div>
         {pager(app, query, shown, total)}
     }
     .into_any()
+}
+
+fn table_head() -> impl IntoView {
+    view! {
+        <thead>
+            <tr>
+                <th scope="col">"Name"</th>
+                <th scope="col">"Description"</th>
+                <th scope="col">"Last read (UTC)"</th>
+                <th scope="col">"Modified (UTC)"</th>
+                <th scope="col" class="actions"><span class="visually-hidden">"Actions"</span></th>
+            </tr>
+        </thead>
+    }
 }
 
 fn no_secrets_yet(open: RwSignal<Option<Open>>) -> impl IntoView {
