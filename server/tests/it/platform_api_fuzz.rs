@@ -1,4 +1,4 @@
-//! Property test of the Management API (`/platform_api`, spec: `shared/spec/platform-api.md`):
+//! Property test of the Management API (`/platform_api`, contract: `docs/api.md`):
 //! random parameter sets, call styles and body encodings go to every method of a real
 //! `strongroom` process. Whatever arrives, the answer must be an API answer: HTTP 200,
 //! `application/json`, a JSON object with `result` or an `error` whose `code` is one the spec

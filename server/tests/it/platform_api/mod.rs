@@ -1,4 +1,4 @@
-//! The Management API at `/platform_api` over real HTTP, against `shared/spec/platform-api.md`:
+//! The Management API at `/platform_api` over real HTTP, against `docs/api.md`:
 //! the four call styles and three parameter sources, every method with its documented errors,
 //! the JWT and API-key rules, roles, and that the panel and the API see the same data. The
 //! OpenAPI document is checked against the server in `openapi_contract.rs`.

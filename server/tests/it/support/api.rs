@@ -1,4 +1,4 @@
-//! A client for the Management API (`/platform_api`, spec: `shared/spec/platform-api.md`) of a
+//! A client for the Management API (`/platform_api`, contract: `docs/api.md`) of a
 //! test server, with the credentials it sends: the legacy `account_id` + `api_key` parameters,
 //! a bearer JWT (signed with a service-account key made through the panel), or none.
 
