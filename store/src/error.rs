@@ -104,8 +104,8 @@ impl From<sqlx::migrate::MigrateError> for OpenError {
 #[error(transparent)]
 pub struct MigrationError(sqlx::migrate::MigrateError);
 
-impl DatabaseError {
-    pub(crate) fn new(err: sqlx::Error) -> Self {
+impl From<sqlx::Error> for DatabaseError {
+    fn from(err: sqlx::Error) -> Self {
         DatabaseError(err)
     }
 }
@@ -150,12 +150,36 @@ pub enum OpenError {
     #[error("cannot open the database {url}")]
     Connect { url: String, source: DatabaseError },
     #[error("cannot apply the database migrations: {0}")]
-    Migrate(MigrationError),
+    Migrate(#[source] MigrationError),
     #[error("database error while checking the master key: {0}")]
-    Database(DatabaseError),
+    Database(#[source] DatabaseError),
     #[error("cannot use the master key: {0}")]
     Crypto(#[from] CryptoError),
     /// Nothing was changed. The command line says what to do about it.
     #[error("the master key fails the database's key check")]
     WrongMasterKey,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    /// The opaque wrappers keep the driver's error as the cause, so an error chain (the
+    /// command line prints it) still reaches the driver's words.
+    #[test]
+    fn open_errors_keep_the_drivers_error_as_their_cause() {
+        let migrate = OpenError::from(sqlx::migrate::MigrateError::VersionMissing(7));
+        let cause = migrate.source().expect("a cause");
+        assert_eq!(
+            cause.to_string(),
+            sqlx::migrate::MigrateError::VersionMissing(7).to_string()
+        );
+        let database = OpenError::from(sqlx::Error::PoolTimedOut);
+        let cause = database.source().expect("a cause");
+        assert_eq!(cause.to_string(), sqlx::Error::PoolTimedOut.to_string());
+        let store = StoreError::from(sqlx::Error::PoolTimedOut);
+        let words = sqlx::Error::PoolTimedOut.to_string();
+        assert_eq!(store.to_string(), format!("database error: {words}"));
+    }
 }

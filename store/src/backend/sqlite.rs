@@ -10,7 +10,6 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::OpenError;
-use crate::error::DatabaseError;
 
 pub(crate) type Db = sqlx::Sqlite;
 pub(crate) type Pool = sqlx::SqlitePool;
@@ -41,7 +40,7 @@ impl Database {
     pub fn from_url(url: &str) -> Result<Self, OpenError> {
         let options = SqliteConnectOptions::from_str(url).map_err(|source| OpenError::BadUrl {
             url: url.to_owned(),
-            source: DatabaseError::new(source),
+            source: source.into(),
         })?;
         Ok(Database {
             options,
@@ -78,7 +77,7 @@ pub(crate) async fn connect(database: &Database) -> Result<Pool, OpenError> {
         .await
         .map_err(|source| OpenError::Connect {
             url: database.to_string(),
-            source: DatabaseError::new(source),
+            source: source.into(),
         })
 }
 
