@@ -18,9 +18,10 @@ WASM_BINDGEN_VERSION = $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version =
 RELEASE_BIN := target/release/strongroom
 # Says what each long step is, about how long it takes, and how long it took.
 STEP := $(CURDIR)/scripts/step
-# Compiling cargo-leptos is most of a fresh `make run`: about 25 minutes as published. It is
-# installed unoptimised (12 minutes here) except for the compressors it runs on every asset of
-# every build, which cost 24 s more per build unoptimised (docs/toolchain.md has the figures).
+# Compiling cargo-leptos is the longest install of a fresh `make run`: about 25 minutes as
+# published. It is installed unoptimised (12 minutes here) except for the compressors it runs on
+# every asset of every build: unoptimised they cost 24 s more per build, about 10 s with these
+# crates optimised (docs/toolchain.md has the figures).
 TOOL_PROFILE := CARGO_PROFILE_RELEASE_OPT_LEVEL=0 CARGO_PROFILE_RELEASE_LTO=false \
 	CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
 # Its brotli and gzip (libflate) encoders and what they call into.

@@ -423,8 +423,9 @@ impl SecretStore {
         Ok((read, event))
     }
 
-    /// One secret's metadata, found by id or by exact name: the lookup every door uses.
-    /// `None` when `app` has no such secret; each door words that its own way.
+    /// One secret's metadata, found by id or by exact name (the Management API's lookup; the
+    /// panel names secrets by id, and reads go through `read_secret`). `None` when `app` has
+    /// no such secret; each door words that its own way.
     pub async fn find_secret(
         &self,
         app: ApplicationId,

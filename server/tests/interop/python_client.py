@@ -6,7 +6,7 @@
 
 Starts `strongroom serve` over HTTPS with a throwaway self-signed certificate and data
 directory, creates service-account keys with the CLI, drives every secret and application
-method through `voximplant-apiclient` (see /work/shared/spec/platform-api.md) and checks the
+method through `voximplant-apiclient` (the contract: docs/api.md) and checks the
 results, the error codes, roles, revocation, a clean SIGTERM shutdown and that no secret value
 or private key reached the server log. Prints one line per step; exits 0 on success and 1 on
 the first failure.

@@ -1,7 +1,7 @@
 //! Property test of the Management API (`/platform_api`, contract: `docs/api.md`):
 //! random parameter sets, call styles and body encodings go to every method of a real
 //! `strongroom` process. Whatever arrives, the answer must be an API answer: HTTP 200,
-//! `application/json`, a JSON object with `result` or an `error` whose `code` is one the spec
+//! `application/json`, a JSON object with `result` or an `error` whose `code` is one the contract
 //! lists and whose `msg` is not empty. Never a 5xx, an internal error (code 2), a dropped
 //! connection or a panic in the log. And no request may change data it does not name: a
 //! "sentinel" application, which no request ever names, must end byte-for-byte as it started.

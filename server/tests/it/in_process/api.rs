@@ -117,9 +117,10 @@ async fn a_value_added_through_the_api_reads_back_and_its_read_is_audited() {
     let reads = server.store.audit_page(&query).await.expect("audit").items;
     assert_eq!(reads.len(), 1, "one read, one record: {reads:?}");
     let record = &reads[0];
+    let actor = (record.actor_kind.as_str(), record.actor.as_str());
     assert_eq!(
-        (record.source.as_str(), record.actor_kind.as_str()),
-        ("api", "api_key")
+        (record.source.as_str(), actor),
+        ("api", ("api_key", "api key"))
     );
     assert_eq!(record.secret_name.as_deref(), Some("TOKEN"));
     assert_eq!(record.outcome, "success");

@@ -83,17 +83,13 @@ async fn pages_send_strangers_to_setup_then_to_sign_in_which_renders_with_a_nonc
         .to_str()
         .expect("ascii")
         .to_owned();
-    let nonce = csp
-        .split("'nonce-")
-        .nth(1)
-        .expect("a nonce")
-        .split('\'')
-        .next();
+    let (_, nonce) = csp.split_once("'nonce-").expect("a nonce source");
+    let (nonce, _) = nonce.split_once('\'').expect("a closing quote");
     let html = text(sign_in).await;
     assert!(html.contains("Sign in to Strongroom"), "{html}");
     let scripts = html.matches("<script").count();
     assert!(scripts > 0, "{html}");
-    let with_nonce = format!("nonce=\"{}\"", nonce.expect("closing quote"));
+    let with_nonce = format!("nonce=\"{nonce}\"");
     assert_eq!(html.matches(&with_nonce).count(), scripts);
 }
 
