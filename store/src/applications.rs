@@ -56,9 +56,11 @@ pub struct Selection {
     pub names: Vec<String>,
 }
 
-/// Audit records written per statement by a bulk delete: 13 parameters each, well under
-/// SQLite's limit of 32,766 per statement, however many `all` deletes.
+/// Audit records written per statement by a bulk delete, however many `all` deletes: one
+/// parameter per column each, well under the engine's limit per statement.
 const AUDIT_ROWS_PER_STATEMENT: usize = 500;
+const _: () =
+    assert!(AUDIT_ROWS_PER_STATEMENT * audit::COLUMN_COUNT <= crate::backend::MAX_BIND_PARAMETERS);
 
 impl Selection {
     pub(super) fn is_empty(&self) -> bool {

@@ -155,7 +155,7 @@ pub(super) fn capped(text: &str, cap: usize) -> Cow<'_, str> {
 /// One record as the audit log stores it: a row of `COLUMNS`, field for field, caller text
 /// capped (borrowed when it fits, as nearly always).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub(super) struct Row<'a> {
+pub(crate) struct Row<'a> {
     pub at: i64,
     pub actor_kind: &'static str,
     pub actor: Cow<'a, str>,
@@ -172,8 +172,10 @@ pub(super) struct Row<'a> {
 }
 
 /// The columns a `Row` fills, in its field order.
-pub(super) const COLUMNS: &str = "at, actor_kind, actor, source, client_ip, action, outcome, \
+pub(crate) const COLUMNS: &str = "at, actor_kind, actor, source, client_ip, action, outcome, \
      application_id, application_name, secret_id, secret_name, target, detail";
+/// How many `COLUMNS` there are (fields of `Row`).
+pub(crate) const COLUMN_COUNT: usize = 13;
 
 impl<'a> Row<'a> {
     pub(super) fn new(actor: &'a Actor, event: &'a Event, at: Timestamp) -> Self {
@@ -356,7 +358,7 @@ impl SecretStore {
             sql.push(" AND actor = ").push_bind(actor);
         }
         if let Some(action) = query.action {
-            // Implies the condition of the partial index on actions, so SQLite may use it
+            // Implies the condition of the partial index on actions, so the planner may use it
             // (reads, left out of it, are found fastest by scanning the newest rows).
             if action != AuditAction::SecretRead {
                 sql.push(" AND action <> 'secret.read'");

@@ -5,12 +5,12 @@
 //! transaction, then wakes every waiter. Under load the batches grow by themselves; a lone
 //! read still commits at once.
 
-use crate::backend::Conn;
+use crate::backend::{self, Conn};
 use sqlx::Connection;
 use sqlx::pool::PoolConnection;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, Mutex};
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
@@ -19,10 +19,8 @@ use super::read_cache::ReadCache;
 use super::{StoreError, Timestamp};
 
 /// Most records in one transaction.
-const MAX_BATCH: usize = 512;
+pub(crate) const MAX_BATCH: usize = 512;
 const _: () = assert!(MAX_BATCH.is_power_of_two());
-/// Columns of `audit::COLUMNS` (fields of `audit::Row`).
-const COLUMN_COUNT: usize = 13;
 /// Reads waiting beyond this many make new reads wait for room first (back-pressure).
 const QUEUE_DEPTH: usize = 8192;
 
@@ -161,39 +159,6 @@ async fn write_batches(
     }
 }
 
-/// `INSERT_IF_CURRENT[k]` writes the records of a batch in one statement, so one implicit
-/// transaction and one sync to disk, but only if the last parameter is still the database's
-/// read generation: the check is part of the statement, which holds the write lock from its
-/// start, so nothing can change between the check and the insert.
-///
-/// Each distinct record is bound once, with its number of copies: reads of one secret by one
-/// caller within the same second make identical records (times are in seconds), and under
-/// load most of a batch is such copies; binding is most of SQLite's work here. Every read
-/// still gets its own row. Parameters: the largest count (for `copy`), then up to 2^k rows of
-/// `audit::Row` and a count (padding rows are NULL and skipped), then the generation.
-/// Padding to powers of two means ten statements in all, each prepared once.
-static INSERT_IF_CURRENT: LazyLock<Vec<String>> = LazyLock::new(|| {
-    let row = format!("({})", vec!["?"; COLUMN_COUNT + 1].join(", "));
-    let columns = (1..=COLUMN_COUNT)
-        .map(|i| format!("v.column{i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    (0..=MAX_BATCH.trailing_zeros())
-        .map(|k| {
-            let rows = vec![row.as_str(); 1 << k].join(", ");
-            format!(
-                "WITH RECURSIVE copy(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM copy WHERE n < ?) \
-                 INSERT INTO audit_log ({}) SELECT {columns} \
-                 FROM (VALUES {rows}) AS v JOIN copy ON copy.n <= v.column{} \
-                 WHERE v.column1 IS NOT NULL \
-                 AND (SELECT value FROM read_generation WHERE id = 1) = ?",
-                audit::COLUMNS,
-                COLUMN_COUNT + 1,
-            )
-        })
-        .collect()
-});
-
 /// Commits the batch and answers (and removes) every record it wrote or refused: one statement
 /// per generation the records were read under (nearly always one), and after a refusal one
 /// query for the new generation.
@@ -240,7 +205,13 @@ async fn commit(
     Ok(())
 }
 
-/// Runs the `INSERT_IF_CURRENT` statement that fits `group`; true when it wrote the records.
+/// Writes the records of `group` if the read generation is still `generation`; true when it
+/// wrote them.
+///
+/// Each distinct record is bound once, with its number of copies: reads of one secret by one
+/// caller within the same second make identical records (times are in seconds), and under
+/// load most of a batch is such copies; binding is most of the database's work here. Every
+/// read still gets its own row.
 async fn insert_if_current(
     conn: &mut Conn,
     group: &[Pending],
@@ -259,34 +230,7 @@ async fn insert_if_current(
             }
         }
     }
-    let size = distinct.len().next_power_of_two();
-    let sql = &INSERT_IF_CURRENT[size.trailing_zeros() as usize];
-    let most = distinct.iter().map(|(_, n)| *n).max().unwrap_or(1);
-    let mut query = sqlx::query(sql).bind(most);
-    for (row, copies) in &distinct {
-        query = query
-            .bind(row.at)
-            .bind(row.actor_kind)
-            .bind(&row.actor)
-            .bind(row.source)
-            .bind(&row.client_ip)
-            .bind(row.action)
-            .bind(row.outcome)
-            .bind(row.application_id)
-            .bind(&row.application_name)
-            .bind(row.secret_id)
-            .bind(&row.secret_name)
-            .bind(&row.target)
-            .bind(&row.detail)
-            .bind(*copies);
-    }
-    for _ in distinct.len()..size {
-        for _ in 0..=COLUMN_COUNT {
-            query = query.bind(None::<i64>);
-        }
-    }
-    let done = query.bind(generation).execute(conn).await?;
-    Ok(done.rows_affected() > 0)
+    backend::insert_reads_if_current(conn, &distinct, generation).await
 }
 
 #[cfg(test)]
@@ -322,7 +266,7 @@ mod tests {
 
     #[test]
     fn the_column_count_matches_the_columns() {
-        assert_eq!(audit::COLUMNS.split(',').count(), COLUMN_COUNT);
+        assert_eq!(audit::COLUMNS.split(',').count(), audit::COLUMN_COUNT);
     }
 
     /// Every statement size, with and without copies, writes one row per record, column for

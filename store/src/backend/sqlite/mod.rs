@@ -1,10 +1,18 @@
 //! SQLite: the embedded default. Everything the store does that only SQLite does, or does its
 //! own way, is here: the connection settings (WAL, foreign keys, busy timeout), the write lock
-//! taken up front (`BEGIN IMMEDIATE`), the migrations of this engine, and the trigram name
-//! search (FTS5). A second engine gets a file of its own beside this one, with the same names.
+//! taken up front (`BEGIN IMMEDIATE`), the migrations of this engine (its triggers among
+//! them), the trigram name search (FTS5, `name_match`) and the group commit's batch insert
+//! (`read_records`). A second engine gets a folder of its own beside this one, with the same
+//! names.
 
+mod name_match;
+mod read_records;
+
+pub(crate) use name_match::NameMatch;
+pub(crate) use read_records::insert_reads_if_current;
+
+use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
-use sqlx::{QueryBuilder, migrate::Migrator};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
@@ -15,6 +23,9 @@ pub(crate) type Db = sqlx::Sqlite;
 pub(crate) type Pool = sqlx::SqlitePool;
 pub(crate) type Conn = sqlx::SqliteConnection;
 pub(crate) type Tx = sqlx::Transaction<'static, Db>;
+
+/// The most parameters one statement may bind (SQLite's `SQLITE_MAX_VARIABLE_NUMBER`).
+pub(crate) const MAX_BIND_PARAMETERS: usize = 32_766;
 
 /// This engine's schema, embedded in the binary and applied at start (append-only).
 pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -85,44 +96,4 @@ pub(crate) async fn connect(database: &Database) -> Result<Pool, OpenError> {
 /// before it writes (a deferred one could fail with "busy" when it upgrades).
 pub(crate) async fn begin_write(pool: &Pool) -> Result<Tx, sqlx::Error> {
     pool.begin_with("BEGIN IMMEDIATE").await
-}
-
-/// The secrets of one application whose lower-cased name contains a part: through the trigram
-/// index (`secret_names`, FTS5, migration 0005) when the part is long enough, by a scan of the
-/// application's names otherwise; every hit is checked against the part's `LIKE` pattern.
-pub(crate) struct NameMatch {
-    /// The FTS5 query, for a part of three characters (a trigram) or more.
-    phrase: Option<String>,
-    pattern: String,
-}
-
-impl NameMatch {
-    /// `None` when no name can match: a character no name may hold (which also could not be
-    /// quoted safely into the FTS5 phrase).
-    pub(crate) fn new(part: &str, pattern: String) -> Option<Self> {
-        let indexed = part.chars().count() >= 3;
-        if indexed && !part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return None;
-        }
-        // Quoted, the part is one FTS5 string: a run of trigrams in order.
-        let phrase = indexed.then(|| format!("\"{part}\""));
-        Some(NameMatch { phrase, pattern })
-    }
-
-    /// Appends `FROM … WHERE …` (secrets as `s`) to a `SELECT`.
-    pub(crate) fn push_from(&self, sql: &mut QueryBuilder<'static, Db>, application_id: i64) {
-        match &self.phrase {
-            // `+` keeps SQLite from driving the query by the application's index (a scan of
-            // all its names) instead of by the trigram hits.
-            Some(phrase) => sql
-                .push(" FROM secret_names f JOIN secrets s ON s.id = f.rowid WHERE secret_names MATCH ")
-                .push_bind(phrase.clone())
-                .push(" AND +s.application_id = "),
-            None => sql.push(" FROM secrets s WHERE s.application_id = "),
-        };
-        sql.push_bind(application_id)
-            .push(" AND LOWER(s.name) LIKE ")
-            .push_bind(self.pattern.clone())
-            .push(" ESCAPE '\\'");
-    }
 }
