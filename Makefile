@@ -31,14 +31,6 @@ TOOL_HOT_CRATES := brotli brotli-decompressor alloc-no-stdlib alloc-stdlib libfl
 	adler32 crc32fast dary_heap core2 hashbrown
 TOOL_CONFIG := $(foreach crate,$(TOOL_HOT_CRATES),--config profile.release.package.$(crate).opt-level=3)
 INTEROP_VENV := $(TOOLS)/interop-venv
-# The environment and arguments cargo-leptos gives its server build (`cargo leptos build -vv`
-# prints them: "Cargo envs"). The background build above uses the same, or cargo-leptos would
-# rebuild the crates that read them.
-LEPTOS_SERVER_ENV := LEPTOS_OUTPUT_NAME=strongroom LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg \
-	LEPTOS_SITE_ADDR=127.0.0.1:3000 LEPTOS_RELOAD_PORT=3001 LEPTOS_LIB_DIR=frontend LEPTOS_BIN_DIR=server \
-	LEPTOS_JS_MINIFY=true LEPTOS_HASH_FILES=true LEPTOS_HASH_FILE_NAME=hash.txt
-SERVER_BUILD_ARGS := --package=server --bin=strongroom --no-default-features --release
-SERVER_LOG := target/server-build.log
 # apt-get needs root; a developer's account gets sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -50,18 +42,8 @@ run: build
 
 ## build: release build of the server and the optimised wasm bundle, with content-hashed
 ## asset names and .br/.gz copies of each asset
-# cargo-leptos builds the wasm and only then the server. The server needs none of the tools, so
-# it starts compiling in the background first, while the tools install (on a fresh machine) and
-# while cargo-leptos builds and optimises the wasm. cargo-leptos' own server build then waits
-# for it ("Blocking waiting for file lock") and finds it up to date; a compile error shows there
-# again, so the background build's log is only for reading.
-build:
-	@mkdir -p target; \
-	env $(LEPTOS_SERVER_ENV) cargo build $(SERVER_BUILD_ARGS) >$(SERVER_LOG) 2>&1 & server=$$!; \
-	trap 'kill $$server 2>/dev/null || true' EXIT; \
-	echo "==> Compiling the server in the background (output in $(SERVER_LOG))"; \
-	$(MAKE) --no-print-directory tools; \
-	$(STEP) "Building Strongroom (release)" "the longest step the first time; a few minutes after a change" \
+build: tools
+	@$(STEP) "Building Strongroom (release)" "the longest step the first time; a few minutes after a change" \
 		cargo leptos build --release --precompress --split
 
 ## test: Rust unit and integration tests, the Playwright suite and the official Python client,
