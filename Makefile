@@ -5,7 +5,8 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := run
 
-TOOLS := $(CURDIR)/.tools
+# Exported for scripts/bin/wasm-opt, which finds npm's wasm-opt under it.
+export TOOLS := $(CURDIR)/.tools
 # scripts/bin/wasm-opt runs npm's wasm-opt (in .tools) with the Node flags that make it fast.
 export PATH := $(CURDIR)/scripts/bin:$(TOOLS)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 # cargo-leptos sets this for its builds; setting it for every cargo call keeps `cargo test` and

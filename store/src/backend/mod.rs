@@ -8,6 +8,6 @@ mod sqlite;
 
 pub use sqlite::Database;
 pub(crate) use sqlite::{
-    Conn, Db, MAX_BIND_PARAMETERS, MIGRATOR, NameMatch, Pool, Tx, begin_write, connect,
-    insert_reads_if_current,
+    Conn, Db, MAX_BIND_PARAMETERS, MAX_READ_RECORDS, MIGRATOR, NameMatch, Pool, Tx, begin_write,
+    connect, insert_reads_if_current,
 };

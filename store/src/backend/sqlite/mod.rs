@@ -9,7 +9,7 @@ mod name_match;
 mod read_records;
 
 pub(crate) use name_match::NameMatch;
-pub(crate) use read_records::insert_reads_if_current;
+pub(crate) use read_records::{MAX_READ_RECORDS, insert_reads_if_current};
 
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};

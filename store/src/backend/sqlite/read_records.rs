@@ -5,11 +5,13 @@ use std::sync::LazyLock;
 
 use super::{Conn, MAX_BIND_PARAMETERS};
 use crate::audit::{COLUMN_COUNT, COLUMNS, Row};
-use crate::audit_queue::MAX_BATCH;
 
+/// Most distinct records one statement writes: the group commit's batch limit.
+pub(crate) const MAX_READ_RECORDS: usize = 512;
+const _: () = assert!(MAX_READ_RECORDS.is_power_of_two());
 /// Parameters per distinct record: its columns and its number of copies.
 const PER_RECORD: usize = COLUMN_COUNT + 1;
-const _: () = assert!(MAX_BATCH * PER_RECORD + 2 <= MAX_BIND_PARAMETERS);
+const _: () = assert!(MAX_READ_RECORDS * PER_RECORD + 2 <= MAX_BIND_PARAMETERS);
 
 /// `INSERT_IF_CURRENT[k]` writes the records of a batch in one statement, so one implicit
 /// transaction and one sync to disk, but only if the last parameter is still the database's
@@ -25,7 +27,7 @@ static INSERT_IF_CURRENT: LazyLock<Vec<String>> = LazyLock::new(|| {
         .map(|i| format!("v.column{i}"))
         .collect::<Vec<_>>()
         .join(", ");
-    (0..=MAX_BATCH.trailing_zeros())
+    (0..=MAX_READ_RECORDS.trailing_zeros())
         .map(|k| {
             let rows = vec![row.as_str(); 1 << k].join(", ");
             format!(
@@ -40,12 +42,13 @@ static INSERT_IF_CURRENT: LazyLock<Vec<String>> = LazyLock::new(|| {
 });
 
 /// Writes each distinct record as many times as it has copies, if the read generation is
-/// still `generation`; true when it wrote them. At most `MAX_BATCH` distinct records.
+/// still `generation`; true when it wrote them. At most `MAX_READ_RECORDS` distinct records.
 pub(crate) async fn insert_reads_if_current(
     conn: &mut Conn,
     distinct: &[(Row<'_>, i64)],
     generation: i64,
 ) -> Result<bool, sqlx::Error> {
+    debug_assert!(distinct.len() <= MAX_READ_RECORDS);
     let size = distinct.len().next_power_of_two();
     let sql = &INSERT_IF_CURRENT[size.trailing_zeros() as usize];
     let most = distinct.iter().map(|(_, n)| *n).max().unwrap_or(1);
